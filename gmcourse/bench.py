@@ -1,0 +1,73 @@
+"""Benchmarks: ``python -m gmcourse.bench NAME [NAME ...]`` (``list`` shows them).
+
+Each benchmark is a module ``gmcourse/benchmarks/NAME.py`` with a function
+``run(profile) -> list[dict]``; each dict is one row with at least ``metric`` and
+``value`` (``seconds`` when it timed something). The runner adds the device and
+profile, prints a table and writes the same rows as JSON to
+``bench-results/NAME-PROFILE.json``.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+import sys
+import time
+from pathlib import Path
+
+from . import benchmarks
+from .config import get_device, get_profile, set_threads
+
+RESULTS = Path(__file__).resolve().parent.parent / "bench-results"
+
+
+def available() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(benchmarks.__path__))
+
+
+def format_table(rows: list[dict]) -> str:
+    cols = []
+    for r in rows:
+        cols += [k for k in r if k not in cols]
+    cells = [[_fmt(r.get(c, "")) for c in cols] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths))  # noqa: E731
+    return "\n".join([line(cols), line(["-" * w for w in widths])] + [line(r) for r in cells])
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def run(name: str, profile: str | None = None) -> list[dict]:
+    if name not in available():
+        raise SystemExit(f"unknown benchmark {name!r}; available: {', '.join(available())}")
+    profile = profile or get_profile()
+    set_threads()
+    module = importlib.import_module(f"{benchmarks.__name__}.{name}")
+    t0 = time.perf_counter()
+    rows = module.run(profile)
+    device = str(get_device())
+    rows = [{**r, "device": r.get("device", device), "profile": profile} for r in rows]
+    print(f"\n== {name} ({profile} profile, {time.perf_counter() - t0:.1f} s) ==")
+    print(format_table(rows))
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"{name}-{profile}.json"
+    out.write_text(json.dumps(rows, indent=1, default=str))
+    print(f"wrote {out}")
+    return rows
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] in ("list", "-h", "--help"):
+        print("usage: python -m gmcourse.bench NAME [NAME ...]\nbenchmarks: "
+              + ", ".join(available()))
+        return
+    for name in argv:
+        run(name)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""One module per benchmark; each defines ``run(profile) -> list[dict]``."""
