@@ -60,6 +60,30 @@ class ConvClassifier(nn.Module):
         return self.head(self.body(x))
 
 
+class TimeMLP(nn.Module):
+    """eps_theta(x, t) or s_theta(x, sigma) for 2D data: an MLP that also sees a scalar.
+
+    t (B,) is a timestep or a noise level; it enters through sinusoidal features,
+    added to every hidden layer so that the network can change behaviour with t.
+    """
+
+    def __init__(self, dim: int = 2, hidden: int = 128, depth: int = 3, emb_dim: int = 32):
+        super().__init__()
+        self.emb_dim = emb_dim
+        self.inp = nn.Linear(dim, hidden)
+        self.emb = nn.ModuleList(nn.Linear(emb_dim, hidden) for _ in range(depth))
+        self.hidden = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(depth))
+        self.out = nn.Linear(hidden, dim)
+        self.act = nn.SiLU()
+
+    def forward(self, x, t):
+        e = sinusoidal_embedding(t, self.emb_dim)  # (B,) -> (B, emb_dim)
+        h = self.inp(x)
+        for lin, emb in zip(self.hidden, self.emb):
+            h = lin(self.act(h + emb(e)))
+        return self.out(self.act(h))
+
+
 # --- GAN networks (chapters 02-03) ---------------------------------------------------
 
 
