@@ -46,3 +46,31 @@ def mode_coverage(x: torch.Tensor, target: GaussianMixture, n_std: float = 3.0,
     return ModeCoverage(modes=int((counts >= min_count).sum()), total=len(target.means),
                         high_quality=good.double().mean().item(), reverse_kl=rkl,
                         weights=weights.float())
+
+
+# ----------------------------------------------------------------------------------
+# Likelihood conventions
+# ----------------------------------------------------------------------------------
+
+def bits_per_dim(nll_nats: float | torch.Tensor, num_dims: int):
+    """Negative log-likelihood per example in nats -> bits per dimension."""
+    return nll_nats / (num_dims * torch.log(torch.tensor(2.0)).item())
+
+
+def independent_pixel_nll(train: torch.Tensor, test: torch.Tensor, levels: int = 2,
+                          alpha: float = 1.0) -> float:
+    """Test NLL (nats per image) of the best model that treats pixels as independent.
+
+    Each pixel gets its own categorical over ``levels`` values (2: binary images;
+    256: 8-bit images in [0, 1]), estimated from ``train`` with add-``alpha`` smoothing.
+    The baseline every image model of the course must beat.
+    """
+    def codes(x):
+        return torch.round(x.reshape(len(x), -1) * (levels - 1)).long()  # (N, D)
+
+    c_train, c_test = codes(train), codes(test)
+    D = c_train.shape[1]
+    counts = torch.zeros(D, levels).scatter_add_(
+        1, c_train.T, torch.ones_like(c_train.T, dtype=torch.float))  # (D, levels)
+    log_p = (counts + alpha).log() - (counts.sum(1, keepdim=True) + alpha * levels).log()
+    return -log_p.gather(1, c_test.T).sum(0).mean().item()

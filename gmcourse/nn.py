@@ -90,7 +90,13 @@ class TimeMLP(nn.Module):
 # --- VAE networks (chapter 04) -------------------------------------------------------
 
 
-# --- flow and PixelCNN networks (chapters 05-06) -------------------------------------
+# --- flow networks (chapter 05) ------------------------------------------------------
 
 
-# --- diffusion and score networks (chapters 07-08) -----------------------------------
+# --- PixelCNN networks (chapter 06) --------------------------------------------------
+
+
+# --- diffusion networks (chapter 07) -------------------------------------------------
+
+
+# --- score networks (chapter 08) -----------------------------------------------------
