@@ -1,0 +1,59 @@
+import pytest
+import torch
+from torch import nn
+
+from gmcourse.train import TrainingDiverged, batches, fit
+
+
+class Quadratic(nn.Module):
+    """loss = mean |x - w|^2, minimised by w = mean of the data."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.zeros(2))
+
+    def loss(self, x):
+        return ((x - self.w) ** 2).sum(-1).mean()
+
+
+def test_fit_reaches_the_minimum():
+    torch.manual_seed(0)
+    x = torch.randn(1000, 2) + torch.tensor([3.0, -1.0])
+    m = Quadratic()
+    h = fit(m, x, steps=400, lr=0.05, batch_size=100, progress=False)
+    assert torch.allclose(m.w, x.mean(0), atol=0.1)
+    assert h.steps == 400 and h["loss"][-1] < h["loss"][0] and not h.interrupted
+
+
+def test_nan_loss_stops_with_a_hint():
+    class Exploding(Quadratic):
+        def loss(self, x):
+            return super().loss(x) * float("nan")
+    with pytest.raises(TrainingDiverged, match="step 0.*smaller learning rate"):
+        fit(Exploding(), torch.randn(10, 2), steps=5, progress=False)
+
+
+def test_interrupt_returns_the_model_trained_so_far():
+    class Interrupted(Quadratic):
+        calls = 0
+
+        def loss(self, x):
+            self.calls += 1
+            if self.calls > 20:
+                raise KeyboardInterrupt
+            return super().loss(x)
+    m = Interrupted()
+    h = fit(m, torch.randn(100, 2) + 5, steps=100, lr=0.1, progress=False)
+    assert h.interrupted and h.steps == 20
+    assert m.w.norm() > 1  # it kept what it learned
+    assert not m.training
+
+
+def test_batches_cover_every_example_each_epoch():
+    x = torch.arange(10).float()
+    it = batches(x, 5, generator=torch.Generator().manual_seed(0))
+    seen = torch.cat([next(it), next(it)])
+    assert sorted(seen.tolist()) == list(range(10))
+    xy = batches((x, x * 2), 4)
+    a, b = next(xy)
+    assert torch.equal(b, 2 * a)
