@@ -11,7 +11,9 @@ from gmcourse.metrics import bits_per_dim, independent_pixel_nll, mode_coverage
 def test_true_samples_cover_every_mode():
     target = ring8()
     cov = mode_coverage(target.sample(2500, generator=torch.Generator().manual_seed(0)), target)
-    assert cov.modes == 8 and cov.high_quality > 0.99 and cov.reverse_kl < 0.01
+    # in 2D, P(|x - mu| <= 3 sigma) = 1 - exp(-9/2) = 98.9% (a chi distribution with 2 dof)
+    assert cov.modes == 8 and abs(cov.high_quality - (1 - math.exp(-4.5))) < 0.005
+    assert cov.reverse_kl < 0.01
     assert cov.weight_error(target) < 0.03
 
 
