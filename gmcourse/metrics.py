@@ -75,3 +75,100 @@ def independent_pixel_nll(train: torch.Tensor, test: torch.Tensor, levels: int =
         1, c_train.T, torch.ones_like(c_train.T, dtype=torch.float))  # (D, levels)
     log_p = (counts + alpha).log() - (counts.sum(1, keepdim=True) + alpha * levels).log()
     return -log_p.gather(1, c_test.T).sum(0).mean().item()
+
+
+# ----------------------------------------------------------------------------------
+# Sample quality of images: features of a local classifier (nothing is downloaded)
+# ----------------------------------------------------------------------------------
+# Symbols: f(x) features of a classifier trained on real digits; (mu_r, S_r) and
+# (mu_g, S_g) the feature means and covariances of real and generated images;
+# p(y|x) the classifier's class probabilities; p(y) = E_x p(y|x) their marginal.
+
+def frechet_distance(mu1, S1, mu2, S2) -> float:
+    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^{1/2}), the Frechet distance of two Gaussians.
+
+    Tr (S1 S2)^{1/2} = Tr (S1^{1/2} S2 S1^{1/2})^{1/2}: the inner matrix is symmetric
+    positive semi-definite, so both roots come from eigendecompositions (no complex
+    round-off as with a general matrix square root).
+    """
+    mu1, S1, mu2, S2 = (torch.as_tensor(a, dtype=torch.float64) for a in (mu1, S1, mu2, S2))
+
+    def psd_sqrt(S):
+        w, V = torch.linalg.eigh((S + S.T) / 2)
+        return (V * w.clamp_min(0).sqrt()) @ V.T
+
+    r1 = psd_sqrt(S1)
+    tr_covmean = torch.linalg.eigvalsh(r1 @ S2 @ r1).clamp_min(0).sqrt().sum()
+    return ((mu1 - mu2).pow(2).sum() + S1.trace() + S2.trace() - 2 * tr_covmean).item()
+
+
+def gaussian_stats(features: torch.Tensor):
+    """Mean (d,) and covariance (d, d) of features (n, d), in float64."""
+    f = features.detach().double().cpu()
+    return f.mean(0), torch.cov(f.T)
+
+
+def fid(real_features: torch.Tensor, fake_features: torch.Tensor) -> float:
+    """Frechet distance between Gaussians fitted to two feature sets (n, d), (m, d)."""
+    return frechet_distance(*gaussian_stats(real_features), *gaussian_stats(fake_features))
+
+
+def inception_score(probs: torch.Tensor) -> float:
+    """exp(E_x KL(p(y|x) || p(y))) for class probabilities (n, classes).
+
+    1 when every sample gets the same prediction; the number of classes for
+    confident predictions spread evenly over the classes.
+    """
+    p = probs.double().clamp_min(1e-12)
+    p_y = p.mean(0, keepdim=True)
+    return (p * (p.log() - p_y.log())).sum(1).mean().exp().item()
+
+
+def _knn_radius(x: torch.Tensor, k: int) -> torch.Tensor:
+    d = torch.cdist(x, x)
+    return d.kthvalue(k + 1, dim=1).values  # k+1: the point itself is at distance 0
+
+
+def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall (Kynkaanniemi et al. 2019) on features (n, d), (m, d).
+
+    The support of each set is the union of balls around its points reaching their k-th
+    nearest neighbour. Precision: fraction of fake points inside the real support
+    (fidelity). Recall: fraction of real points inside the fake support (diversity).
+    """
+    real, fake = real.detach().double().cpu(), fake.detach().double().cpu()
+    r_real, r_fake = _knn_radius(real, k), _knn_radius(fake, k)
+    d = torch.cdist(fake, real)  # (m, n)
+    precision = (d <= r_real[None]).any(1).double().mean().item()
+    recall = (d.T <= r_fake[None]).any(1).double().mean().item()
+    return precision, recall
+
+
+def samples_per_second(sample, n: int = 64, repeats: int = 1) -> float:
+    """Throughput of ``sample(n)``: generated examples per second (best of ``repeats``)."""
+    import time
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            sample(n)
+        best = min(best, time.perf_counter() - t0)
+    return n / best
+
+
+@torch.no_grad()
+def classifier_scores(x_real: torch.Tensor, x_fake: torch.Tensor, classifier=None) -> dict:
+    """FID, IS, precision and recall of images, in the feature space of a local classifier.
+
+    The classifier is ``gmcourse.classifier.digit_classifier()`` (trained on real digits)
+    unless given: this is "FID with a local classifier", not the Inception-v3 FID of the
+    literature, so its values compare only with each other.
+    """
+    if classifier is None:
+        from .classifier import digit_classifier
+        classifier = digit_classifier()
+    f_real, f_fake = classifier.features(x_real), classifier.features(x_fake)
+    probs = torch.softmax(classifier.head(f_fake), -1)
+    precision, recall = precision_recall(f_real, f_fake)
+    return {"fid": fid(f_real, f_fake), "is": inception_score(probs),
+            "precision": precision, "recall": recall}

@@ -1,0 +1,53 @@
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from gmcourse import checkpoint
+from gmcourse.nn import MLP
+
+
+@dataclass
+class Cfg:
+    hidden: int = 8
+    lr: float = 1e-3
+
+
+def test_save_load_roundtrip(tmp_path):
+    torch.manual_seed(0)
+    a = MLP(2, 2, hidden=8)
+    checkpoint.save(a, "m", Cfg(), root=tmp_path)
+    b = checkpoint.load(MLP(2, 2, hidden=8), "m", Cfg(), root=tmp_path)
+    x = torch.randn(5, 2)
+    assert torch.equal(a(x), b(x))
+
+
+def test_tampered_checkpoint_is_refused(tmp_path):
+    a = MLP(2, 2, hidden=8)
+    path = checkpoint.save(a, "m", Cfg(), root=tmp_path)
+    blob = torch.load(path, weights_only=True)
+    blob["state"]["0.weight"][0, 0] += 1e-3
+    torch.save(blob, path)
+    with pytest.raises(checkpoint.CheckpointError, match="content hash"):
+        checkpoint.load(MLP(2, 2, hidden=8), "m", root=tmp_path)
+
+
+def test_config_mismatch_is_refused(tmp_path):
+    checkpoint.save(MLP(2, 2, hidden=8), "m", Cfg(), root=tmp_path)
+    with pytest.raises(checkpoint.CheckpointError, match="trained with config"):
+        checkpoint.load(MLP(2, 2, hidden=8), "m", Cfg(lr=0.1), root=tmp_path)
+
+
+def test_cached_trains_once(tmp_path):
+    calls = []
+
+    def train(m):
+        calls.append(1)
+        with torch.no_grad():
+            m[0].weight.fill_(0.5)
+    build = lambda: MLP(2, 2, hidden=8)  # noqa: E731
+    m1 = checkpoint.cached("c", Cfg(), build, train, root=tmp_path)
+    m2 = checkpoint.cached("c", Cfg(), build, train, root=tmp_path)
+    assert len(calls) == 1 and torch.equal(m2[0].weight, m1[0].weight)
+    checkpoint.cached("c", Cfg(hidden=9), build, train, root=tmp_path)
+    assert len(calls) == 2  # a different config retrains
