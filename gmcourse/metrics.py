@@ -105,7 +105,7 @@ def frechet_distance(mu1, S1, mu2, S2) -> float:
 def gaussian_stats(features: torch.Tensor):
     """Mean (d,) and covariance (d, d) of features (n, d), in float64."""
     f = features.detach().double().cpu()
-    return f.mean(0), torch.cov(f.T)
+    return f.mean(0), torch.atleast_2d(torch.cov(f.T))
 
 
 def fid(real_features: torch.Tensor, fake_features: torch.Tensor) -> float:
