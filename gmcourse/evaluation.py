@@ -68,3 +68,20 @@ def noise_mixture_nll(nll_good: torch.Tensor, nll_noise: torch.Tensor, w: float 
     """
     stacked = torch.stack([math.log(w) - nll_good, math.log(1 - w) - nll_noise])
     return -torch.logsumexp(stacked, 0)
+
+
+def reference_sample_sets(x_train, y_train, n: int, seed: int = 1) -> dict:
+    """Sample sets whose verdict we know, for calibrating the scores on digits.
+
+    real: training digits; memorised: other training digits with faint noise, as a
+    model that copies its data would return; collapsed: only classes 0, 1 and 2;
+    independent pixels: binary samples from per-pixel frequencies.
+    """
+    g = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(len(x_train), generator=g)
+    p1 = (x_train > 0.5).float().mean(0).clamp(1e-3, 1 - 1e-3)  # (C, H, W)
+    copies = x_train[perm[n:2 * n]] + 0.02 * torch.randn(n, *x_train.shape[1:], generator=g)
+    return {"real digits (train split)": x_train[perm[:n]],
+            "memorised: train copies + noise": copies.clamp(0, 1),
+            "collapsed: only 0, 1, 2": x_train[y_train < 3][:n],
+            "independent-pixel samples": torch.bernoulli(p1.expand(n, *p1.shape), generator=g)}

@@ -30,3 +30,23 @@ def test_noise_mixture_loses_at_most_log_100_nats():
     mix = noise_mixture_nll(good, noise, w=0.01)
     assert torch.all(mix <= good + math.log(100) + 1e-9) and torch.all(mix >= good)
     assert torch.allclose(mix, good + math.log(100), atol=1e-6)
+
+
+def test_scores_on_reference_sets_at_chapter_settings():
+    from gmcourse.classifier import digit_classifier
+    from gmcourse.data import load_images
+    from gmcourse.evaluation import reference_sample_sets
+    from gmcourse.metrics import classifier_scores
+    x_train, y_train = load_images("digits", "train", labels=True)
+    x_test = load_images("digits", "test")
+    clf = digit_classifier()
+    s = {k: classifier_scores(x_test, x, clf)
+         for k, x in reference_sample_sets(x_train, y_train, len(x_test)).items()}
+    real, mem = s["real digits (train split)"], s["memorised: train copies + noise"]
+    col, ind = s["collapsed: only 0, 1, 2"], s["independent-pixel samples"]
+    # copies score like real data
+    assert abs(mem["fid"] - real["fid"]) < 0.5 * real["fid"] and mem["recall"] > 0.8
+    # collapse: good precision, poor recall, IS near 3 classes
+    assert col["precision"] > 0.85 and col["recall"] < 0.5 and col["is"] < 3.5 < real["is"]
+    assert col["fid"] > 5 * real["fid"] and ind["fid"] > 5 * real["fid"]
+    assert ind["precision"] < 0.7

@@ -1,0 +1,149 @@
+# %% [markdown]
+# # 09 · Evaluating generative models, and every family compared
+#
+# A generative model is good when its samples look like the data (**fidelity**), cover all
+# of it (**diversity**), and — where it has one — its density explains held-out data
+# (**likelihood**). No single number measures all three, and the families of this course
+# trade them against each other and against **sampling speed**. This chapter builds the
+# measuring tools, shows where each one fails, and then measures every family on the same
+# data.
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import torch
+
+from gmcourse.config import setup, pick
+from gmcourse import data, viz
+from gmcourse.classifier import digit_classifier
+from gmcourse.evaluation import (fid_vs_sample_size, matched_moments, matched_moments_scores,
+                                 noise_mixture_nll, reference_sample_sets)
+from gmcourse.metrics import (bits_per_dim, classifier_scores, fid, independent_pixel_nll,
+                              inception_score, precision_recall)
+
+device = setup(seed=0)
+x_train, y_train = data.load_images("digits", "train", labels=True)
+x_test, y_test = data.load_images("digits", "test", labels=True)
+
+# %% [markdown]
+# ## Likelihood: nats, bits per dimension, and what the data are
+#
+# A model with a density reports the **negative log-likelihood** of held-out data,
+# $-\frac1N \sum_n \log p_\theta(x_n)$, in nats per example. Dividing by the number of
+# dimensions $D$ and by $\ln 2$ gives **bits per dimension**, which compares across image
+# sizes: $\text{bpd} = \text{NLL}/(D \ln 2)$.
+#
+# Two conventions must match before two numbers can be compared:
+#
+# * **Binarized** images ($x \in \{0,1\}^D$, as in the VAE and PixelCNN literature on MNIST):
+#   the NLL is a discrete log-probability, at most $D \ln 2$ nats (a fair coin per pixel).
+# * **8-bit** images ($x \in \{0, \dots, 255\}^D$): continuous models (flows) are trained on
+#   *dequantized* data $x + u$, $u \sim U[0,1)^D$, and their continuous NLL on $[0, 256)^D$
+#   upper-bounds the discrete NLL. Data scaled to $[0,1]$ must add $D \ln 256$ nats back.
+#
+# The floor every image model must beat is a model of **independent pixels**:
+
+# %%
+nll_bin = independent_pixel_nll(data.load_images("digits", "train", binarize=True),
+                                data.load_images("digits", "test", binarize=True), levels=2)
+nll_8bit = independent_pixel_nll(x_train, x_test, levels=256)
+D = x_train[0].numel()
+print(f"independent pixels, binarized digits: {nll_bin:.1f} nats/image = {bits_per_dim(nll_bin, D):.3f} bits/dim")
+print(f"independent pixels, 8-bit digits:     {nll_8bit:.1f} nats/image = {bits_per_dim(nll_8bit, D):.3f} bits/dim")
+print(f"a fair coin per binary pixel:          {D * math.log(2):.1f} nats/image = 1 bit/dim")
+
+# %% [markdown]
+# ## Likelihood and sample quality can disagree
+#
+# **Good likelihood, bad samples** (Theis, van den Oord and Bethge, 2016). Mix any model
+# $p$ with pure noise: $q = 0.01\,p + 0.99\,\text{noise}$. Then
+# $-\log q(x) \le -\log p(x) + \log 100$: the mixture loses at most $4.6$ nats per image —
+# a rounding error next to hundreds of nats — while 99 of every 100 of its samples are noise.
+
+# %%
+x_bin_test = data.load_images("digits", "test", binarize=True)
+p1 = data.load_images("digits", "train", binarize=True).mean(0).clamp(1 / 1502, 1 - 1 / 1502)
+nll_p = -(x_bin_test * p1.log() + (1 - x_bin_test) * (1 - p1).log()).flatten(1).sum(1)
+nll_noise = torch.full_like(nll_p, D * math.log(2))
+nll_q = noise_mixture_nll(nll_p, nll_noise, w=0.01)
+print(f"NLL of p: {nll_p.mean():.2f} nats;  of 0.01 p + 0.99 noise: {nll_q.mean():.2f} nats "
+      f"(difference {(nll_q - nll_p).mean():.2f} <= log 100 = {math.log(100):.2f})")
+
+# %% [markdown]
+# **Good samples, useless likelihood.** A model that memorises the training set and
+# returns its images has perfect-looking samples; sample-based scores cannot tell it from a
+# model that generalises, while its likelihood of *new* data (a kernel density with a small
+# bandwidth around the training images) is terrible. We come back to this with the scores
+# below.
+#
+# ## Scores computed from samples
+#
+# Sample-based scores compare generated images with real ones in the feature space of a
+# network. The literature uses Inception-v3 trained on ImageNet; this course trains its own
+# small classifier on real digits (`gmcourse.classifier.digit_classifier`), so nothing is
+# downloaded. The numbers below are therefore **"FID with a local classifier"**: they rank
+# models against each other, and are not comparable with published FIDs.
+#
+# * **Inception score** $\text{IS} = \exp\big(\mathbb E_x\, \mathrm{KL}(p(y\mid x)\,\|\,p(y))\big)$:
+#   high when each sample is classified confidently (fidelity) and the classes are balanced
+#   (diversity across classes). It is $1$ for a constant classifier output and equals the
+#   number of classes for confident, class-balanced samples. It never looks at real data.
+# * **Fréchet distance (FID)**: fit Gaussians $\mathcal N(\mu_r, \Sigma_r)$ and
+#   $\mathcal N(\mu_g, \Sigma_g)$ to real and generated features and report
+#   $\|\mu_r - \mu_g\|^2 + \operatorname{Tr}\big(\Sigma_r + \Sigma_g - 2(\Sigma_r\Sigma_g)^{1/2}\big)$.
+# * **Precision and recall** (Kynkäänniemi et al., 2019): the fraction of generated samples
+#   inside the real data's support (fidelity), and the fraction of real samples inside the
+#   generated support (diversity), each support a union of $k$-nearest-neighbour balls.
+
+# %%
+clf = digit_classifier()
+print(f"local classifier: test accuracy {clf.accuracy(x_test, y_test):.3f}")
+# reference: the test split; every set below has as many images
+n_eval = len(x_test)
+rows = reference_sample_sets(x_train, y_train, n_eval)
+print(f"{'sample set (n = %d)' % n_eval:32s} {'FID':>7s} {'IS':>6s} {'precision':>9s} {'recall':>7s}")
+scores = {}
+for name, x in rows.items():
+    s = classifier_scores(x_test, x, clf)
+    scores[name] = s
+    print(f"{name:32s} {s['fid']:7.1f} {s['is']:6.2f} {s['precision']:9.2f} {s['recall']:7.2f}")
+
+# %% [markdown]
+# Read the table row by row. Noisy copies of training images score like real digits: no
+# sample-based score can detect memorisation (only a held-out likelihood can). The
+# collapsed set has high precision
+# (each sample is a good digit) but low recall and a lower Inception score: it covers 3
+# of 10 classes. Independent pixels are blurry blobs, far away in FID.
+#
+# ## Failure modes of FID
+#
+# **Bias with sample size.** FID estimates two covariance matrices; with few samples they
+# are noisy and the distance is inflated, even between two samples of the *same*
+# distribution. Compare FIDs only at equal sample sizes.
+
+# %%
+f_train, f_test = clf.features(x_train), clf.features(x_test)
+bias = fid_vs_sample_size(f_train, f_test, sizes=(25, 50, 100, 200, 297),
+                          repeats=pick(smoke=2, lecture=10))
+for r in bias:
+    print(f"n = {r['n']:4d}: FID(real train, real test) = {r['fid']:.2f} ± {r['std']:.2f}")
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.errorbar([r["n"] for r in bias], [r["fid"] for r in bias], [r["std"] for r in bias], marker="o")
+_ = ax.set(xlabel="samples per side n", ylabel="FID", xscale="log",
+           title="FID between two real sets shrinks with n")
+
+# %% [markdown]
+# **The Gaussian assumption.** FID only sees means and covariances. Two feature
+# distributions with the same first two moments — a Gaussian and two tight clusters — have
+# an FID of essentially zero to a Gaussian reference, although they plainly differ. Recall
+# sees the difference: the clusters miss the middle and the tails of the reference.
+
+# %%
+gauss, clusters = matched_moments()
+mm = matched_moments_scores()
+print(f"FID to a Gaussian reference: Gaussian {mm['fid_gauss']:.4f}, two clusters {mm['fid_clusters']:.4f}")
+print(f"recall:                      Gaussian {mm['recall_gauss']:.2f},   two clusters {mm['recall_clusters']:.2f}")
+fig, axes = plt.subplots(1, 2, figsize=(7, 3.2))
+viz.plot_samples(gauss, ax=axes[0], title="Gaussian", extent=3.5)
+_ = viz.plot_samples(clusters, ax=axes[1], title="same mean and covariance", extent=3.5)
