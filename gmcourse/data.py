@@ -169,53 +169,58 @@ class Checkerboard(Toy2D):
                            torch.full_like(x[:, 0], -math.inf))
 
 
-class TwoMoons(Toy2D):
-    """Two interleaved half circles with Gaussian noise (no closed-form density)."""
+class NoisyCurve(Toy2D):
+    """Points on a curve plus isotropic Gaussian noise: known only through samples."""
+
+    def __init__(self, noise: float = 0.1):
+        self.noise = noise
+
+    def curve(self, n: int, generator) -> torch.Tensor:
+        raise NotImplementedError
+
+    def sample(self, n, generator=None):
+        pts = self.curve(n, generator)
+        return (pts + self.noise * torch.randn(n, 2, generator=generator)).float()
+
+
+class TwoMoons(NoisyCurve):
+    """Two interleaved half circles."""
 
     name = "two_moons"
     extent = 2.5
 
     def __init__(self, noise: float = 0.08):
-        self.noise = noise
+        super().__init__(noise)
 
-    def sample(self, n, generator=None):
+    def curve(self, n, generator):
         t = math.pi * torch.rand(n, generator=generator)
         upper = torch.rand(n, generator=generator) < 0.5
         x = torch.where(upper, t.cos(), 1 - t.cos())
         y = torch.where(upper, t.sin(), 0.5 - t.sin())
-        pts = torch.stack([x - 0.5, y - 0.25], 1) * 1.5
-        return (pts + self.noise * torch.randn(n, 2, generator=generator)).float()
+        return torch.stack([x - 0.5, y - 0.25], 1) * 1.5
 
 
-class SwissRoll(Toy2D):
-    """A 2D swiss roll: radius grows with angle (no closed-form density)."""
+class SwissRoll(NoisyCurve):
+    """A 2D swiss roll: the radius grows with the angle."""
 
     name = "swiss_roll"
     extent = 4.0
 
-    def __init__(self, noise: float = 0.1):
-        self.noise = noise
-
-    def sample(self, n, generator=None):
+    def curve(self, n, generator):
         t = 1.5 * math.pi * (1 + 2 * torch.rand(n, generator=generator))
-        pts = torch.stack([t * t.cos(), t * t.sin()], 1) / 4
-        return (pts + self.noise * torch.randn(n, 2, generator=generator)).float()
+        return torch.stack([t * t.cos(), t * t.sin()], 1) / 4
 
 
-class Spirals(Toy2D):
-    """Two interleaved Archimedean spirals (no closed-form density)."""
+class Spirals(NoisyCurve):
+    """Two interleaved Archimedean spirals."""
 
     name = "spirals"
     extent = 4.0
 
-    def __init__(self, noise: float = 0.1):
-        self.noise = noise
-
-    def sample(self, n, generator=None):
+    def curve(self, n, generator):
         t = 3 * math.pi * torch.rand(n, generator=generator).sqrt()
         arm = (torch.rand(n, generator=generator) < 0.5).float() * 2 - 1
-        pts = arm[:, None] * torch.stack([t * t.cos(), t * t.sin()], 1) / 3
-        return (pts + self.noise * torch.randn(n, 2, generator=generator)).float()
+        return arm[:, None] * torch.stack([t * t.cos(), t * t.sin()], 1) / 3
 
 
 TOYS = {"ring8": ring8, "grid25": grid25, "two_gaussians": two_gaussians,
