@@ -10,3 +10,10 @@ def require_mnist():
         if os.environ.get("CI"):
             pytest.fail("CI needs the MNIST test split: set GMCOURSE_DATA (see .ci/run)")
         pytest.skip("MNIST test split not available offline (set GMCOURSE_DATA)")
+
+
+@pytest.fixture(autouse=True)
+def lecture_profile(monkeypatch):
+    """Unit tests check the chapters' claims at the lecture profile's settings, even when
+    `make test` runs the notebooks (in the same pytest process) in the smoke profile."""
+    monkeypatch.setenv("GMCOURSE_PROFILE", "lecture")
