@@ -60,6 +60,43 @@ def draw_change_of_variables(fig, a: float = 1.0, n: int = 20_000):
 
 # --- chapter 05 ----------------------------------------------------------------------
 
+def flow_stages(flow, n: int = 2000, grid: int = 90, seed: int = 0) -> list[dict]:
+    """Precompute, for every stage k of a 2D flow (k generative layers applied to the base),
+    samples and the stage's density on a grid around them, so that a slider only redraws."""
+    import torch
+    from .viz import grid_points
+
+    z = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
+    names = ["base N(0, I)"] + [type(m).__name__ for m in reversed(flow.layers)]
+    stages = []
+    with torch.no_grad():
+        for k, h in enumerate(flow.trajectory(z.to(flow._ref.device))):
+            h = h.cpu()
+            ext = float(h.abs().quantile(0.995)) * 1.15
+            xx, yy, pts = grid_points(ext, grid)
+            p = flow.stage_log_prob(pts.to(flow._ref.device), k).exp().cpu().reshape(grid, grid)
+            stages.append({"samples": h, "xx": xx, "yy": yy, "density": p, "extent": ext,
+                           "name": names[k]})
+    return stages
+
+
+def draw_flow_stages(fig, k: int = 0, stages=()):
+    """Stage k of a flow: its density (left) and where the base samples have moved (right)."""
+    s = stages[k]
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.pcolormesh(s["xx"].numpy(), s["yy"].numpy(), s["density"].numpy(), shading="auto")
+    ax1.set(title=f"stage {k}/{len(stages) - 1}: density", aspect="equal")
+    z0 = stages[0]["samples"]
+    colour = (z0[:, 0] > 0).float() + 2 * (z0[:, 1] > 0).float()  # the base's quadrant
+    ax2.scatter(s["samples"][:, 0], s["samples"][:, 1], c=colour, s=1.5, cmap="tab10",
+                vmin=0, vmax=9)
+    ax2.set(title=f"after {s['name']}" if k else "base samples, coloured by quadrant",
+            xlim=(-s["extent"], s["extent"]), ylim=(-s["extent"], s["extent"]), aspect="equal")
+    for ax in (ax1, ax2):
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+
+
 
 # --- chapter 06 ----------------------------------------------------------------------
 
