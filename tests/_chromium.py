@@ -8,13 +8,16 @@ Screenshots go to ``test-artifacts/`` (ignored by git; ``GMCOURSE_ARTIFACTS`` mo
 from __future__ import annotations
 
 import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path(os.environ.get("GMCOURSE_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM = Path(os.environ.get("GMCOURSE_CHROMIUM")
+                or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+                or shutil.which("chromium") or "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("GMCOURSE_ARTIFACTS", ROOT / "test-artifacts"))
 # Without the background-networking flags Chromium keeps calling home on an offline machine.
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

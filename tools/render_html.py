@@ -103,6 +103,11 @@ NAV_STYLE = ("font-family:sans-serif;font-size:14px;padding:8px 16px;"
              "border-bottom:1px solid #ddd;background:#fafafa")
 
 
+# the widget manager's labels fall back to a serif font outside JupyterLab
+WIDGET_STYLE = ("<style>.jupyter-widgets, .widget-readout, .widget-label "
+                "{font-family: var(--jp-ui-font-family, sans-serif); font-size: 13px}</style>\n")
+
+
 def nav(prev: tuple | None, nxt: tuple | None) -> str:
     links = ['<a href="index.html">contents</a>']
     if prev:
@@ -155,6 +160,7 @@ def render(chapters: list[Path] | None = None, out: Path = ROOT / "build" / "htm
     for i, (stem, book) in enumerate(books):
         body, _ = ex.from_notebook_node(book, resources={"metadata": {"name": stem}})
         bar = nav(entries[i - 1] if i else None, entries[i + 1] if i + 1 < len(entries) else None)
+        body = body.replace("</head>", WIDGET_STYLE + "</head>", 1)
         body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "\n" + bar, body, count=1)
         page = out / f"{stem}.html"
         page.write_text(body, encoding="utf-8")
