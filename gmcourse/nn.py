@@ -115,6 +115,20 @@ class ConvDecoder(nn.Sequential):
 
 # --- flow networks (chapter 05) ------------------------------------------------------
 
+class CouplingConvNet(nn.Sequential):
+    """A coupling layer's conditioner for images: (B, C_in, H, W) -> (B, C_out, H, W).
+
+    3x3 -> 1x1 -> 3x3 convolutions (RealNVP's and Glow's shape, much smaller); the last
+    one starts at zero, so that a coupling layer starts as the identity.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, hidden: int = 64):
+        super().__init__(nn.Conv2d(in_ch, hidden, 3, padding=1), nn.ReLU(),
+                         nn.Conv2d(hidden, hidden, 1), nn.ReLU(),
+                         nn.Conv2d(hidden, out_ch, 3, padding=1))
+        nn.init.zeros_(self[-1].weight), nn.init.zeros_(self[-1].bias)
+
+
 
 # --- PixelCNN networks (chapter 06) --------------------------------------------------
 
