@@ -89,8 +89,45 @@ class TimeMLP(nn.Module):
 
 # --- VAE networks (chapter 04) -------------------------------------------------------
 
+class ConvEncoder(nn.Sequential):
+    """Images to a grid of vectors: (B, C, H, W) -> (B, out_dim, H/2^down, W/2^down)."""
+
+    def __init__(self, in_ch: int, out_dim: int, hidden: int = 32, down: int = 1):
+        layers: list[nn.Module] = [nn.Conv2d(in_ch, hidden, 3, padding=1), nn.SiLU()]
+        for _ in range(down):  # each halves H and W
+            layers += [nn.Conv2d(hidden, hidden, 4, stride=2, padding=1), nn.SiLU()]
+        layers += [nn.Conv2d(hidden, hidden, 3, padding=1), nn.SiLU(),
+                   nn.Conv2d(hidden, out_dim, 1)]
+        super().__init__(*layers)
+
+
+class ConvDecoder(nn.Sequential):
+    """The mirror image: (B, in_dim, h, w) -> (B, out_ch, h 2^up, w 2^up), linear output."""
+
+    def __init__(self, in_dim: int, out_ch: int, hidden: int = 32, up: int = 1):
+        layers: list[nn.Module] = [nn.Conv2d(in_dim, hidden, 3, padding=1), nn.SiLU()]
+        for _ in range(up):  # each doubles H and W
+            layers += [nn.ConvTranspose2d(hidden, hidden, 4, stride=2, padding=1), nn.SiLU()]
+        layers += [nn.Conv2d(hidden, out_ch, 3, padding=1)]
+        super().__init__(*layers)
+
+
 
 # --- flow networks (chapter 05) ------------------------------------------------------
+
+class CouplingConvNet(nn.Sequential):
+    """A coupling layer's conditioner for images: (B, C_in, H, W) -> (B, C_out, H, W).
+
+    3x3 -> 1x1 -> 3x3 convolutions (RealNVP's and Glow's shape, much smaller); the last
+    one starts at zero, so that a coupling layer starts as the identity.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, hidden: int = 64):
+        super().__init__(nn.Conv2d(in_ch, hidden, 3, padding=1), nn.ReLU(),
+                         nn.Conv2d(hidden, hidden, 1), nn.ReLU(),
+                         nn.Conv2d(hidden, out_ch, 3, padding=1))
+        nn.init.zeros_(self[-1].weight), nn.init.zeros_(self[-1].bias)
+
 
 
 # --- PixelCNN networks (chapter 06) --------------------------------------------------
