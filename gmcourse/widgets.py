@@ -122,7 +122,8 @@ def draw_parallel_lines(fig, theta: float = 1.0):
     ax1.plot([0, 0], [0, 1], "C0", lw=4, label="$P_0$")
     ax1.plot([theta, theta], [0, 1], "C1", lw=4, label=r"$P_\theta$")
     ax1.annotate("", (theta, 0.5), (0, 0.5), arrowprops={"arrowstyle": "->"})
-    ax1.set(xlim=(-2.2, 2.2), ylim=(-0.2, 1.2), title=f"theta = {theta:.2f}", yticks=[])
+    ax1.set(xlim=(-2.2, 2.2), ylim=(-0.2, 1.2), title=f"theta = {theta:.2f}", yticks=[],
+            xticks=[-2, 0, 2])  # few ticks: tick labels are most of the drawing time
     ax1.legend(loc="lower left", fontsize=8)
     t = np.array(_THETAS)
     for i, (k, v) in enumerate(curves.items()):
@@ -134,7 +135,8 @@ def draw_parallel_lines(fig, theta: float = 1.0):
                 ax2.plot(t[side], v[side], lw=2, color=f"C{i}", label=k if side[0] else None)
             ax2.plot(0, v[t == 0][0], "o", color=f"C{i}", ms=4)
     ax2.axvline(theta, color="k", lw=0.8)
-    ax2.set(xlabel="theta", ylim=(-0.05, 2.1),
+    ax2.set(xlabel="theta", ylim=(-0.05, 2.1), xticks=[-2, -1, 0, 1, 2], yticks=[0, 0.693, 1, 2],
+            yticklabels=["0", "log 2", "1", "2"],
             title=f"JS {now['JS']:.3f}   TV {now['TV']:.2f}   KL {now['KL']:.3g}   W1 {now['W1']:.2f}")
     ax2.legend(loc="upper center", fontsize=8, ncol=2)
     fig.subplots_adjust(left=0.04, right=0.98, bottom=0.15, top=0.88, wspace=0.15)
