@@ -226,7 +226,7 @@ class LiveGAN:
 # --- chapter 08 ----------------------------------------------------------------------
 
 def draw_annealed_langevin(fig, eps: float = 0.1, steps: int = 50, levels: int = 10,
-                           n: int = 300, seed: int = 0):
+                           n: int = 200, seed: int = 0):
     """Langevin on NCSN's two-mode mixture with exact scores, from a uniform start.
 
     levels = 1 is plain Langevin with step eps; levels = L > 1 anneals over L noise levels
@@ -246,8 +246,7 @@ def draw_annealed_langevin(fig, eps: float = 0.1, steps: int = 50, levels: int =
         x = annealed_langevin(s, x, geometric_sigmas(20.0, 1.0, levels), eps, steps, g)
     w = mode_weights(x, p)
     ax = fig.subplots()
-    ax.scatter(x[:, 0], x[:, 1], s=3, alpha=0.6)
+    ax.plot(x[:, 0].numpy(), x[:, 1].numpy(), ".", ms=3)  # plot() draws faster than scatter()
     ax.set(xlim=(-10, 10), ylim=(-10, 10), aspect="equal",
            title=f"{'plain' if levels == 1 else f'annealed, {levels} levels'}: weight of the "
                  f"lower-left mode {w[0]:.2f} (true 0.20)")
-    fig.tight_layout()
