@@ -285,8 +285,8 @@ for name, (truth, est) in study.items():
 # even where the distributions agree, and in $d$ dimensions this excess shrinks only like
 # $n^{-1/d}$. The classifier overfits small samples and **overestimates** JS (by about 60% at
 # $n = 50$, a few percent at $n = 800$). Sliced $W_1$ is cheap ($O(n \log n)$ per
-# projection) and already close at small $n$, at the price of measuring a different,
-# smaller distance.
+# projection, so it scales to large $n$), at the price of measuring a different, smaller
+# distance ($2/\pi$ here instead of 1).
 #
 # ## Summary
 #
