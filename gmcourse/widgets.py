@@ -219,6 +219,31 @@ class LiveGAN:
 
 # --- chapter 06 ----------------------------------------------------------------------
 
+def draw_receptive_field(fig, grads: dict, row: int = 5, col: int = 5):
+    """Where output pixel (row, col) looks, for each network of ``grads`` (name -> the
+    (H*W, H, W) array of ``pixelcnn.input_gradients``): blue = seen (the darker, the larger
+    the gradient), orange = before it in raster order but never seen, grey = after it."""
+    import numpy as np
+    axes = fig.subplots(1, len(grads))
+    for ax, (name, g) in zip(np.atleast_1d(axes), grads.items()):
+        H, W = g.shape[1:]
+        i = row * W + col
+        mag = np.asarray(g[i], dtype=float)
+        before = (np.arange(H * W) < i).reshape(H, W)
+        img = np.ones((H, W, 3)) * 0.85  # after i: grey
+        img[before & (mag == 0)] = (1.0, 0.6, 0.1)  # before i, zero gradient: orange
+        seen = mag > 0
+        if seen.any():
+            level = np.log(mag[seen]) - np.log(mag[seen]).max()  # 0 = largest gradient
+            shade = np.clip(1 + level / 12, 0.15, 1)[:, None]
+            img[seen] = (1 - shade) * np.array([0.8, 0.9, 1.0]) + shade * np.array([0.1, 0.3, 0.8])
+        img[row, col] = (0.85, 0.1, 0.1)  # the output pixel i itself
+        ax.imshow(img, interpolation="nearest")
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_title(f"{name}: {int((before & seen).sum())} of {int(before.sum())} earlier"
+                     f" pixels reach ({row}, {col})", fontsize=9)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.9, wspace=0.1)
+
 
 # --- chapter 07 ----------------------------------------------------------------------
 
