@@ -3,12 +3,13 @@
 #             smoke profile under nbval, then the browser tests if Chromium is present
 # make notebooks   re-execute every chapter in the lecture profile (stores outputs)
 # make bench NAME=...   run a benchmark (python -m gmcourse.bench list)
+# make html  render every executed chapter to build/html/ (offline; needs npm once)
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: lab test notebooks bench install
+.PHONY: lab test notebooks bench install html
 
 install: $(STAMP)
 
@@ -31,3 +32,6 @@ notebooks: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m gmcourse.bench $(NAME)
+
+html: $(STAMP)
+	$(PY) tools/render_html.py --out build/html

@@ -3,6 +3,13 @@ import os
 import pytest
 
 
+def pytest_configure(config):
+    """Honour GMCOURSE_THREADS in tests as chapters do (gmcourse.config.set_threads)."""
+    if os.environ.get("GMCOURSE_THREADS"):
+        from gmcourse.config import set_threads
+        set_threads()
+
+
 def require_mnist():
     """Skip locally when MNIST is neither cached nor in GMCOURSE_DATA; CI must have it."""
     from gmcourse.data import available

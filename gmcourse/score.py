@@ -1,0 +1,390 @@
+"""Score-based models: exact scores, Langevin dynamics, NCSN and the SDE view (chapter 08).
+
+Symbols
+    s(x) = grad_x log p(x)                  the score; s_theta(x, sigma) a network's estimate
+    p_sigma = p * N(0, sigma^2 I)            the data density perturbed by Gaussian noise
+    sigma_1 > ... > sigma_L                  NCSN's noise levels, a geometric sequence
+    eps; alpha_i = eps sigma_i^2 / sigma_L^2  Langevin step size; its annealed version
+    z ~ N(0, I)                              fresh Gaussian noise at every step
+    dx = f(x, t) dt + g(t) dw, t in [0, 1]   a forward SDE (VE or VP)
+    x_t = m(t) x_0 + std(t) z                its transition kernel p_0t(x_t | x_0)
+    dx/dt = f(x, t) - 1/2 g(t)^2 s(x, t)     the probability-flow ODE
+
+Song and Ermon 2019 (NCSN, "Generative modeling by estimating gradients of the data
+distribution"); Song and Ermon 2020 (NCSNv2, "Improved techniques..."); Song et al. 2021
+("Score-based generative modeling through stochastic differential equations").
+A score function is any ``s(x, c)`` with c a noise level sigma (Langevin) or a time t (SDEs).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .data import GaussianMixture
+
+# --- exact scores of Gaussian mixtures -------------------------------------------------
+
+
+def perturbed(p: GaussianMixture, sigma: float, scale: float = 1.0) -> GaussianMixture:
+    """The law of scale * x + sigma * z for x ~ p: again a mixture, with means scale mu_k
+    and covariances scale^2 Sigma_k + sigma^2 I (a sum of independent Gaussians)."""
+    eye = torch.eye(p.means.shape[1], dtype=torch.float64)
+    return GaussianMixture(scale * p.means, scale ** 2 * p.covs + sigma ** 2 * eye, p.weights,
+                           name=f"{p.name}*N(0,{sigma:.3g}^2)")
+
+
+class MixtureScore:
+    """s(x, sigma, scale) = grad_x log p_sigma(x) for a Gaussian mixture p, in closed form:
+    sum_k r_k(x) C_k^{-1} (scale mu_k - x), C_k = scale^2 Sigma_k + sigma^2 I, r_k the
+    responsibilities. Fast enough to call at every Langevin step."""
+
+    def __init__(self, p: GaussianMixture):
+        self.p = p
+        self._cache = {}  # (sigma, scale, dtype, device) -> (scale mu, C^{-1}, log w_k N-const)
+
+    def _terms(self, sigma, scale, x):
+        key = (float(sigma), float(scale), x.dtype, x.device)
+        if key not in self._cache:
+            eye = torch.eye(x.shape[-1], dtype=torch.float64)
+            C = scale ** 2 * self.p.covs + sigma ** 2 * eye  # (K, d, d)
+            const = self.p.weights.log() - 0.5 * torch.linalg.slogdet(C)[1]
+            self._cache[key] = tuple(a.to(x) for a in (scale * self.p.means,
+                                                       torch.linalg.inv(C), const))
+        return self._cache[key]
+
+    def __call__(self, x: torch.Tensor, sigma: float = 0.0, scale: float = 1.0):
+        mean, prec, const = self._terms(sigma, scale, x)
+        diff = mean - x[:, None]  # (n, K, d)
+        pd = (diff.unsqueeze(-2) @ prec).squeeze(-2)  # C_k^{-1} (scale mu_k - x), C symmetric
+        r = torch.softmax(const - 0.5 * (diff * pd).sum(-1), -1)  # (n, K) responsibilities
+        return (r.unsqueeze(-1) * pd).sum(1)  # (n, d)
+
+
+# --- Langevin dynamics ------------------------------------------------------------------
+
+def _z(x, generator):
+    return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+
+
+@torch.no_grad()
+def langevin(score, x, eps: float, steps: int, generator=None, path: list | None = None):
+    """x <- x + eps/2 s(x) + sqrt(eps) z, ``steps`` times (NCSN, Eq. 4).
+
+    ``score(x)`` takes only x. As eps -> 0 and steps -> inf the chain samples p exactly;
+    ``path``, if a list, receives every iterate (for plotting trajectories).
+    """
+    noise = math.sqrt(eps) * torch.randn(steps, *x.shape, generator=generator,
+                                          device=x.device, dtype=x.dtype)  # one call: faster
+    for z in noise:
+        x = x + eps / 2 * score(x) + z  # Eq. (4)
+        if path is not None:
+            path.append(x)
+    return x
+
+
+@torch.no_grad()
+def annealed_langevin(score, x, sigmas, eps: float, steps_each: int, generator=None,
+                      path: list | None = None, denoise: bool = False):
+    """Langevin at sigma_1 > ... > sigma_L in turn, step alpha_i = eps sigma_i^2/sigma_L^2
+    (NCSN, Algorithm 1). ``score(x, sigma)``. ``denoise`` adds Tweedie's last step
+    x + sigma_L^2 s(x, sigma_L), the posterior mean E[x_0 | x] (NCSNv2, Appendix)."""
+    sigmas = [float(s) for s in sigmas]
+    for sigma in sigmas:
+        alpha = eps * sigma ** 2 / sigmas[-1] ** 2  # Algorithm 1, line 3
+        x = langevin(lambda y: score(y, sigma), x, alpha, steps_each, generator, path)
+    if denoise:
+        x = x + sigmas[-1] ** 2 * score(x, sigmas[-1])
+    return x
+
+
+def geometric_sigmas(sigma_max: float, sigma_min: float, L: int) -> torch.Tensor:
+    """sigma_1 = sigma_max > ... > sigma_L = sigma_min with a constant ratio."""
+    return torch.logspace(math.log10(sigma_max), math.log10(sigma_min), L, dtype=torch.float64)
+
+
+# --- NCSN: denoising score matching at several noise levels ----------------------------
+
+class NCSN(nn.Module):
+    """A noise-conditional score network s_theta(x, sigma) = net(c x, log sigma) / sigma.
+
+    Dividing by sigma is NCSNv2's Technique 3: the score of p_sigma has size ~ 1/sigma;
+    c = 1/sqrt(sigma^2 + sigma_data^2) gives the network inputs of unit scale at every
+    noise level (Karras et al. 2022's c_in), with sigma_data the data's standard deviation.
+    ``net(x, c)`` maps (B, *shape) and (B,) to (B, *shape): ``nn.TimeMLP`` for 2D,
+    ``nn.ScoreConvNet`` for images. Training draws sigma log-uniformly between sigma_L
+    and sigma_1, the continuous version of NCSN's L levels (the VE SDE of Song et al.
+    2021), so one network serves annealed Langevin and the SDE samplers alike.
+    """
+
+    def __init__(self, net: nn.Module, sigmas, shape=(2,), eps: float = 2e-5,
+                 steps_each: int = 100, sigma_data: float = 1.0,
+                 clamp: tuple[float, float] | None = None):
+        super().__init__()
+        self.net, self.shape, self.eps, self.steps_each = net, tuple(shape), eps, steps_each
+        self.sigma_data, self.clamp = sigma_data, clamp
+        self.register_buffer("sigmas", torch.as_tensor(sigmas, dtype=torch.float32))
+
+    def score(self, x, sigma):
+        sigma = torch.as_tensor(sigma, dtype=x.dtype, device=x.device).expand(len(x))
+        s = sigma.view(-1, *[1] * (x.dim() - 1))  # (B, 1, ...) broadcasts over x
+        return self.net(x / (s ** 2 + self.sigma_data ** 2).sqrt(), sigma.log()) / s
+
+    def loss(self, x):
+        """1/2 E || sigma s_theta(x + sigma z, sigma) + z ||^2: NCSN's Eq. (5)-(6), weight
+        lambda(sigma) = sigma^2, since grad log N(x~; x, sigma^2) = -(x~ - x)/sigma^2 = -z/sigma."""
+        lo, hi = self.sigmas[-1].log(), self.sigmas[0].log()
+        sigma = (lo + (hi - lo) * torch.rand(len(x), device=x.device)).exp()  # (B,)
+        s = sigma.view(-1, *[1] * (x.dim() - 1))
+        z = torch.randn_like(x)
+        return 0.5 * (s * self.score(x + s * z, sigma) + z).pow(2).flatten(1).sum(1).mean()
+
+    @torch.no_grad()
+    def sample(self, n: int, eps: float | None = None, steps_each: int | None = None,
+               sigmas=None, x=None, generator=None, path=None, denoise: bool = True):
+        """Annealed Langevin from x ~ N(0, sigma_1^2 I) (or the given x), then denoise."""
+        sigmas = self.sigmas if sigmas is None else sigmas
+        if x is None:
+            x = float(sigmas[0]) * torch.randn(n, *self.shape, generator=generator,
+                                               device=self.sigmas.device)
+        x = annealed_langevin(self.score, x, sigmas, eps or self.eps,
+                              steps_each or self.steps_each, generator, path, denoise)
+        return x.clamp(*self.clamp) if self.clamp else x
+
+
+# --- the SDE view ------------------------------------------------------------------------
+
+class VESDE:
+    """Variance exploding: dx = sqrt(d[sigma^2]/dt) dw, sigma(t) = s_min (s_max/s_min)^t.
+
+    Its kernel is x_t = x_0 + sigma(t) z: NCSN's noise levels, made continuous (Eq. 30).
+    """
+
+    def __init__(self, sigma_min: float = 0.01, sigma_max: float = 10.0):
+        self.sigma_min, self.sigma_max = sigma_min, sigma_max
+
+    def marginal(self, t):
+        """(m(t), std(t)) of x_t = m x_0 + std z."""
+        return torch.ones_like(t), self.sigma_min * (self.sigma_max / self.sigma_min) ** t
+
+    def f(self, x, t):
+        return torch.zeros_like(x)
+
+    def g(self, t):
+        return self.marginal(t)[1] * math.sqrt(2 * math.log(self.sigma_max / self.sigma_min))
+
+    def prior(self, n, shape=(2,), generator=None):
+        return self.sigma_max * torch.randn(n, *shape, generator=generator)
+
+
+class VPSDE:
+    """Variance preserving: dx = -1/2 beta(t) x dt + sqrt(beta(t)) dw, beta linear in t.
+
+    m(t) = exp(-1/2 int_0^t beta) (Eq. 33), std(t) = sqrt(1 - m^2): DDPM's continuous
+    limit, with alpha_bar = m(t)^2 and eps_theta = -std(t) s_theta (so epsilon-prediction
+    is a scaled score).
+    """
+
+    def __init__(self, beta_min: float = 0.1, beta_max: float = 20.0):
+        self.beta_min, self.beta_max = beta_min, beta_max
+
+    def beta(self, t):
+        return self.beta_min + t * (self.beta_max - self.beta_min)
+
+    def marginal(self, t):
+        log_m = -0.25 * t ** 2 * (self.beta_max - self.beta_min) - 0.5 * t * self.beta_min
+        return log_m.exp(), (1 - (2 * log_m).exp()).sqrt()
+
+    def f(self, x, t):
+        return -0.5 * self.beta(t) * x
+
+    def g(self, t):
+        return self.beta(t).sqrt()
+
+    def prior(self, n, shape=(2,), generator=None):
+        return torch.randn(n, *shape, generator=generator)
+
+
+def marginal_score(p: GaussianMixture, sde):
+    """The exact s(x, t) = grad log p_t(x) when p_0 is a Gaussian mixture."""
+    s = MixtureScore(p)
+
+    def score(x, t):
+        m, std = sde.marginal(torch.as_tensor(t, dtype=torch.float64))
+        return s(x, float(std), float(m))
+    return score
+
+
+@torch.no_grad()
+def reverse_sde(sde, score, x, steps: int, t_min: float = 1e-3, generator=None, path=None):
+    """Euler-Maruyama for the reverse SDE dx = [f - g^2 s(x, t)] dt + g dw_bar, t: 1 -> t_min
+    (Song et al. 2021, Eq. 6; Anderson 1982)."""
+    ts = torch.linspace(1.0, t_min, steps + 1, dtype=torch.float64)
+    for t, t_next in zip(ts[:-1], ts[1:]):
+        dt, g = float(t_next - t), float(sde.g(t))  # dt < 0
+        x = x + (sde.f(x, float(t)) - g ** 2 * score(x, t)) * dt \
+            + g * math.sqrt(-dt) * _z(x, generator)  # Eq. (6)
+        if path is not None:
+            path.append(x.clone())
+    return x
+
+
+@torch.no_grad()
+def probability_flow(sde, score, x, steps: int, t_min: float = 1e-3, path=None):
+    """Heun's method for dx/dt = f(x, t) - 1/2 g(t)^2 s(x, t), t: 1 -> t_min (Eq. 13).
+
+    Deterministic: each x(1) maps to one x(t_min), with the same marginals p_t as the SDE.
+    """
+    def v(x, t):
+        return sde.f(x, float(t)) - 0.5 * float(sde.g(t)) ** 2 * score(x, t)  # Eq. (13)
+
+    ts = torch.linspace(1.0, t_min, steps + 1, dtype=torch.float64)
+    for t, t_next in zip(ts[:-1], ts[1:]):
+        dt = float(t_next - t)
+        d1 = v(x, t)
+        x_euler = x + d1 * dt
+        x = x + 0.5 * (d1 + v(x_euler, t_next)) * dt  # trapezoid: second order
+        if path is not None:
+            path.append(x.clone())
+    return x
+
+
+# --- the two-mode experiment of NCSN's Figure 3 -----------------------------------------
+
+def two_modes() -> GaussianMixture:
+    """1/5 N((-5, -5), I) + 4/5 N((5, 5), I): NCSN's Section 3.2.2 example."""
+    return GaussianMixture([[-5.0, -5.0], [5.0, 5.0]], std=1.0, weights=[0.2, 0.8],
+                           name="two_modes")
+
+
+def mode_weights(x: torch.Tensor, p: GaussianMixture) -> torch.Tensor:
+    """Fraction of the points x (n, d) nearest to each mean of p: (K,)."""
+    return torch.bincount(p.component(x), minlength=len(p.means)).double() / len(x)
+
+
+@dataclass
+class Fig3Config:
+    """NCSN's Figure 3 (their toy runner): start uniform on [-8, 8]^2; plain Langevin with
+    eps = 0.1 for 1000 steps; annealed with 10 levels from 20 to 1, 100 steps each."""
+    n: int = 1280
+    box: float = 8.0
+    eps: float = 0.1
+    steps: int = 1000
+    sigma_max: float = 20.0
+    sigma_min: float = 1.0
+    L: int = 10
+    steps_each: int = 100
+
+
+def fig3(cfg: Fig3Config = Fig3Config(), seed: int = 0, p: GaussianMixture | None = None):
+    """Plain and annealed Langevin with the exact scores, from the same uniform start.
+
+    Returns a dict of samples (n, 2): ``start``, ``plain``, ``annealed``, ``exact``.
+    """
+    p = p or two_modes()
+    g = torch.Generator().manual_seed(seed)
+    s = MixtureScore(p)
+    x0 = (2 * torch.rand(cfg.n, 2, generator=g) - 1) * cfg.box
+    plain = langevin(s, x0, cfg.eps, cfg.steps, g)
+    annealed = annealed_langevin(s, x0, geometric_sigmas(cfg.sigma_max, cfg.sigma_min, cfg.L),
+                                 cfg.eps, cfg.steps_each, g)
+    return {"start": x0, "plain": plain, "annealed": annealed, "exact": p.sample(cfg.n, g)}
+
+
+# --- a learned score on 2D data -------------------------------------------------------
+
+@dataclass
+class ToyNCSNConfig:
+    """NCSN on a 2D mixture: sigma_1 about the distance between modes (NCSNv2 Technique 1)."""
+    sigma_max: float = 20.0
+    sigma_min: float = 0.1
+    L: int = 10
+    eps: float = 1e-3  # alpha at sigma = 1 is 0.1, Figure 3's step
+    steps_each: int = 100
+    sigma_data: float = 5.0  # the two modes' per-coordinate spread
+    hidden: int = 64
+    depth: int = 3
+    steps: int = 1500
+    batch_size: int = 256
+    lr: float = 2e-3
+    seed: int = 0
+
+
+def train_toy(p, cfg: ToyNCSNConfig = ToyNCSNConfig(), progress: bool = True):
+    """Train an NCSN with a ``TimeMLP`` on samples of ``p``; returns (model, history)."""
+    from .nn import TimeMLP
+    from .train import fit
+
+    torch.manual_seed(cfg.seed)
+    model = NCSN(TimeMLP(2, hidden=cfg.hidden, depth=cfg.depth),
+                 geometric_sigmas(cfg.sigma_max, cfg.sigma_min, cfg.L), eps=cfg.eps,
+                 steps_each=cfg.steps_each, sigma_data=cfg.sigma_data)
+    history = fit(model, p, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
+                  progress=progress, generator=torch.Generator().manual_seed(cfg.seed),
+                  desc="NCSN (2D)")
+    return model, history
+
+
+# --- NCSN on digits (chapter 09's comparison) ------------------------------------------
+
+class Flat(nn.Module):
+    """Lets a network on vectors (B, D) act on images (B, C, H, W)."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x, c):
+        return self.net(x.flatten(1), c).view_as(x)
+
+
+@dataclass
+class DigitsNCSNConfig:
+    """NCSN on 8x8 digits in [0, 1]: sigma_1 near the largest distance between two digits
+    (NCSNv2 Technique 1); eps from NCSNv2's Technique 4 for L = 20 levels and T = 10 steps.
+    The score network is a ``TimeMLP`` on the 64 pixels: at 8x8 it trains several times
+    faster on a CPU than a convolutional network and its samples scored better."""
+    sigma_max: float = 8.0
+    sigma_min: float = 0.02
+    L: int = 20
+    eps: float = 6.4e-5
+    steps_each: int = 10
+    sigma_data: float = 0.4
+    hidden: int = 256
+    depth: int = 3
+    steps: int = 3000
+    batch_size: int = 128
+    lr: float = 2e-3
+    seed: int = 0
+
+
+def digits_ncsn(seed: int = 0, steps: int | None = None, progress: bool = True,
+                cfg: DigitsNCSNConfig | None = None) -> NCSN:
+    """A trained NCSN on the digits' train split (eval mode, CPU, checkpoint-cached).
+
+    ``.sample(n)`` runs annealed Langevin, then Tweedie's denoising step, and returns
+    (n, 1, 8, 8) clamped to [0, 1]. A score model has no ``bits_per_dim`` here.
+    """
+    from .checkpoint import cached
+    from .config import seed_everything
+    from .data import load_images
+    from .nn import TimeMLP
+    from .train import fit
+
+    cfg = cfg or DigitsNCSNConfig(seed=seed, **({} if steps is None else {"steps": steps}))
+
+    def build():
+        seed_everything(cfg.seed)
+        return NCSN(Flat(TimeMLP(64, cfg.hidden, cfg.depth)),
+                    geometric_sigmas(cfg.sigma_max, cfg.sigma_min, cfg.L), shape=(1, 8, 8),
+                    eps=cfg.eps, steps_each=cfg.steps_each, sigma_data=cfg.sigma_data,
+                    clamp=(0.0, 1.0))
+
+    def train(model):
+        fit(model, load_images("digits", "train"), steps=cfg.steps, batch_size=cfg.batch_size,
+            lr=cfg.lr, progress=progress, generator=torch.Generator().manual_seed(cfg.seed),
+            desc="NCSN (digits)")
+
+    return cached(f"digits_ncsn_seed{cfg.seed}_steps{cfg.steps}", cfg, build, train).cpu()
