@@ -170,7 +170,8 @@ fig.tight_layout()
 # ## Digits
 #
 # The same model on the 64 pixels of the 8x8 digits (`S.digits_ncsn`: a `TimeMLP` score
-# network, $\sigma$ from 8 down to 0.02 in 20 levels, 10 Langevin steps each). The last
+# network, $\sigma$ from 5, just above the largest distance between two training digits (4.8), down to
+# 0.02 in 20 levels, 10 Langevin steps each). The last
 # step is **Tweedie's formula**: the posterior mean $\mathbb E[x \mid \tilde x] = \tilde x
 # + \sigma_L^2\, s(\tilde x, \sigma_L)$ removes the remaining noise (NCSNv2). Below, the
 # chain of one batch at a few levels: structure appears at the middle noise levels.

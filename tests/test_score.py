@@ -173,3 +173,11 @@ def test_digits_ncsn_gives_images_in_the_unit_interval(tmp_path, monkeypatch):
     again = digits_ncsn(seed=0, steps=20, progress=False)  # loaded from the checkpoint
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
                                                  again.state_dict().values()))
+
+
+def test_sigma_max_of_digits_is_just_above_their_largest_distance():
+    from gmcourse.data import load_images
+    from gmcourse.score import DigitsNCSNConfig
+    x = load_images("digits", "train").flatten(1)
+    d = torch.cdist(x, x).max().item()
+    assert d == pytest.approx(4.8, abs=0.05) and d < DigitsNCSNConfig().sigma_max < 1.1 * d
