@@ -213,6 +213,25 @@ class LiveGAN:
 
 # --- chapter 04 ----------------------------------------------------------------------
 
+def draw_latent_traversal(fig, z1: float = 0.0, z2: float = 0.0, *, model, codes, labels,
+                          extent: float = 3.5):
+    """A 2D-latent VAE: the data's posterior means (colour = digit) with the point z = (z1, z2)
+    marked, and the decoder's mean image at z. ``codes`` (n, 2), ``labels`` (n,) precomputed."""
+    import torch
+
+    codes, labels = torch.as_tensor(codes).cpu().numpy(), torch.as_tensor(labels).cpu().numpy()
+    ax1 = fig.add_axes((0.08, 0.12, 0.5, 0.78))  # fixed layout: tight_layout is slow
+    ax2 = fig.add_axes((0.64, 0.12, 0.33, 0.78))
+    ax1.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5)
+    ax1.plot([z1], [z2], "k*", ms=16)
+    ax1.set(xlim=(-extent, extent), ylim=(-extent, extent), xlabel="z1", ylabel="z2",
+            title="posterior means (colour: digit)")
+    param = next(model.parameters())
+    z = torch.tensor([[z1, z2]], dtype=param.dtype, device=param.device)
+    ax2.imshow(model.decode(z)[0, 0].cpu(), cmap="gray", vmin=0, vmax=1)
+    ax2.set_title(f"decoder mean at z = ({z1:.1f}, {z2:.1f})")
+    ax2.axis("off")
+
 
 # --- chapter 05 ----------------------------------------------------------------------
 
