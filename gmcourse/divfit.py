@@ -108,11 +108,12 @@ def w2_objective(p, n: int = 256, seed: int = 0):
 DIVERGENCES = ["KL", "reverse KL", "JS", "squared Hellinger", "TV", "MMD^2", "W2^2"]
 
 
-def objective_for(name: str, p, extent: float, n: int = 64, bandwidth: float = 1.0):
+def objective_for(name: str, p, extent: float, n: int = 64, bandwidth: float = 1.0,
+                  w2_samples: int = 256):
     if name == "MMD^2":
         return mmd_objective(p, bandwidth)
     if name == "W2^2":
-        return w2_objective(p)
+        return w2_objective(p, w2_samples)
     return f_objective(p, F_DIVERGENCES[name], extent, n)
 
 
@@ -192,32 +193,36 @@ def sweep(cfg: ModeDemo, separations, names=("KL", "reverse KL", "JS")):
     return out
 
 
-def all_values(p, q: MixtureModel, extent: float, n: int = 48, bandwidth: float = 1.0) -> dict:
+def all_values(p, q: MixtureModel, extent: float, n: int = 48, bandwidth: float = 1.0,
+               w2_samples: int = 256) -> dict:
     """Every divergence between the target p and a fitted q (f-divergences on an n x n grid)."""
     pts, area = grid(extent, n)
     with torch.no_grad():
         lp, lq = p.log_prob(pts), q.log_prob(pts)
         out = {name: f_divergence(lp, lq, area, gen).item() for name, gen in F_DIVERGENCES.items()}
         out["MMD^2"] = mmd_objective(p, bandwidth)(q).item()
-        out["W2^2"] = w2_objective(p)(q).item()
+        out["W2^2"] = w2_objective(p, w2_samples)(q).item()
     return out
 
 
 class LiveFit:
     """The state behind the divergence-fit widget. Each update runs a few L-BFGS steps on
-    a coarse grid from the last optimum for this divergence, the moment-matched Gaussian
-    and the most promising mode (W2, the costly one, from the last optimum only), so a slider move costs tens of
-    milliseconds and the fit is the best one, not an accident of the slider's history."""
+    a coarse grid from the last optimum for this divergence, from the moment-matched
+    Gaussian and from the most promising mode (W2, the costly one, from the last optimum
+    only): a slider move costs tens of milliseconds, and the fit does not depend on the
+    slider's history (the symmetric saddle of reverse KL, say, is not kept)."""
 
-    def __init__(self, n: int = 64, iters: int = 12, bandwidth: float = 1.0, margin: float = 2.0):
-        self.n, self.iters, self.bandwidth, self.margin, self.last = n, iters, bandwidth, margin, {}
+    def __init__(self, n: int = 48, iters: int = 10, bandwidth: float = 1.0, margin: float = 2.0,
+                 w2_samples: int = 128):
+        self.n, self.iters, self.bandwidth, self.margin = n, iters, bandwidth, margin
+        self.w2_samples, self.last = w2_samples, {}
 
     def extent(self, p: GaussianMixture) -> float:
         return p.extent + self.margin  # room for a covering fit's tails
 
     def update(self, p: GaussianMixture, name: str):
         ext = self.extent(p)
-        obj = objective_for(name, p, ext, self.n, self.bandwidth)
+        obj = objective_for(name, p, ext, self.n, self.bandwidth, self.w2_samples)
         candidates = [self.last[name]] if name in self.last else []
         if name != "W2^2" or not candidates:  # the moment-matched start, the best mode start
             first, *modes = starts(p)
@@ -226,7 +231,7 @@ class LiveFit:
         runs = [(q, fit(obj, q, self.iters)) for q in candidates]
         q = min(runs, key=lambda r: _finite(r[1]))[0]
         self.last[name] = q
-        return q, all_values(p, q, ext, self.n, self.bandwidth)
+        return q, all_values(p, q, ext, self.n, self.bandwidth, self.w2_samples)
 
 
 def _finite(v: float) -> float:
@@ -250,8 +255,8 @@ def estimator_study(ns, repeats: int, shift: float = 1.0, seed: int = 0) -> dict
     q = GaussianMixture(p.means + torch.tensor([shift, 0.0], dtype=torch.float64), p.covs, p.weights)
     js = F_DIVERGENCES["JS"]
     estimators = {  # name: (truth, estimate from x ~ p, y ~ q and n)
-        "KL, Monte Carlo": (f_divergence_grid(p, q, F_DIVERGENCES["KL"], 8, 400),
-                            lambda x, y, g: kl_mc(p, q, len(x), g)[0]),
+        "KL, Monte Carlo": (f_divergence_grid(p, q, F_DIVERGENCES["KL"], 8, 400),  # its own n
+                            lambda x, y, g: kl_mc(p, q, len(x), g)[0]),  # samples of p
         "JS, classifier": (f_divergence_grid(p, q, js, 8, 400),
                            lambda x, y, g: classifier_f_divergence(x, y, js, steps=200)),
         "MMD^2, unbiased": (mmd2_exact(p, q), lambda x, y, g: mmd2(x, y)),

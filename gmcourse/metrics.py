@@ -156,7 +156,6 @@ def samples_per_second(sample, n: int = 64, repeats: int = 1) -> float:
     return n / best
 
 
-@torch.no_grad()
 def classifier_scores(x_real: torch.Tensor, x_fake: torch.Tensor, classifier=None) -> dict:
     """FID, IS, precision and recall of images, in the feature space of a local classifier.
 
@@ -166,9 +165,26 @@ def classifier_scores(x_real: torch.Tensor, x_fake: torch.Tensor, classifier=Non
     """
     if classifier is None:
         from .classifier import digit_classifier
-        classifier = digit_classifier()
-    f_real, f_fake = classifier.features(x_real), classifier.features(x_fake)
-    probs = torch.softmax(classifier.head(f_fake), -1)
+        classifier = digit_classifier()  # trains once: outside no_grad
+    with torch.no_grad():
+        f_real, f_fake = classifier.features(x_real), classifier.features(x_fake)
+        probs = torch.softmax(classifier.head(f_fake), -1)
     precision, recall = precision_recall(f_real, f_fake)
     return {"fid": fid(f_real, f_fake), "is": inception_score(probs),
             "precision": precision, "recall": recall}
+
+
+# --- GAN (chapters 02-03): distances of 2D samples to their target -------------------
+
+def sample_divergences(x: torch.Tensor, target, n: int = 1000, bandwidth: float = 0.2,
+                       seed: int = 0) -> dict:
+    """W1 (exact optimal transport) and MMD^2 between n samples of ``x`` and of ``target``.
+
+    The sample-based distances of chapter 01 (``gmcourse.divergences``): unlike mode
+    coverage they also see wrong weights and spread; MMD^2 uses a Gaussian kernel of
+    width ``bandwidth``, about the grid's mode spacing / 10.
+    """
+    from .divergences import mmd2, wasserstein
+    y = target.sample(n, generator=torch.Generator().manual_seed(seed))
+    x = x[:n].detach().float().cpu()
+    return {"w1": wasserstein(x, y), "mmd2": mmd2(x, y, bandwidth=bandwidth)}

@@ -86,6 +86,62 @@ class TimeMLP(nn.Module):
 
 # --- GAN networks (chapters 02-03) ---------------------------------------------------
 
+class DCGenerator(nn.Module):
+    """DCGAN generator (Radford et al. 2016): z (B, latent) -> images (B, C, H, W) in [0, 1].
+
+    Guidelines kept: no pooling, fractionally strided convolutions, batch norm, ReLU.
+    H and W must be multiples of 4 (8x8 digits, 28x28 MNIST, 32x32 CIFAR-10). The output
+    is a sigmoid rather than tanh because the course's images lie in [0, 1].
+    n_classes: conditional, G(z, y) sees a learned embedding of the label y (B,).
+    """
+
+    def __init__(self, latent_dim: int, image_shape=(1, 8, 8), channels: int = 64,
+                 n_classes: int | None = None, emb_dim: int = 16):
+        super().__init__()
+        C, H, W = image_shape
+        c, self.s = channels, (H // 4, W // 4)
+        self.embed = nn.Embedding(n_classes, emb_dim) if n_classes else None
+        self.fc = nn.Sequential(
+            nn.Linear(latent_dim + (emb_dim if n_classes else 0), 2 * c * H * W // 16),
+            nn.BatchNorm1d(2 * c * H * W // 16), nn.ReLU())
+        self.up = nn.Sequential(
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.BatchNorm2d(c), nn.ReLU(),  # H/4 -> H/2
+            nn.ConvTranspose2d(c, C, 4, 2, 1), nn.Sigmoid())  # H/2 -> H
+
+    def forward(self, z, y=None):
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(y)], 1)
+        h = self.fc(z).reshape(len(z), -1, *self.s)  # (B, 2c * H/4 * W/4) -> (B, 2c, H/4, W/4)
+        return self.up(h)
+
+
+class DCDiscriminator(nn.Module):
+    """DCGAN discriminator: strided convolutions, LeakyReLU(0.2), batch norm if ``norm``
+    (off for WGAN-GP, whose per-sample penalty batch norm would break).
+    n_classes: a projection discriminator (Miyato & Koyama 2018), d = w.h + embed(y).h.
+    """
+
+    def __init__(self, image_shape=(1, 8, 8), channels: int = 64,
+                 n_classes: int | None = None, norm: bool = True):
+        super().__init__()
+        C, H, W = image_shape
+        c = channels
+        self.body = nn.Sequential(
+            nn.Conv2d(C, c, 4, 2, 1), nn.LeakyReLU(0.2),  # H -> H/2
+            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.BatchNorm2d(2 * c) if norm else nn.Identity(),
+            nn.LeakyReLU(0.2), nn.Flatten())  # (B, 2c, H/4, W/4) -> (B, 2c * H/4 * W/4)
+        feat = 2 * c * (H // 4) * (W // 4)
+        self.out = nn.Linear(feat, 1)
+        self.embed = nn.Embedding(n_classes, feat) if n_classes else None
+
+    def forward(self, x, y=None):
+        h = self.body(x)
+        d = self.out(h).squeeze(1)
+        if self.embed is not None:
+            d = d + (self.embed(y) * h).sum(1)
+        return d
+
+
 
 # --- VAE networks (chapter 04) -------------------------------------------------------
 

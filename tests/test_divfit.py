@@ -186,3 +186,13 @@ def test_widget_callbacks_draw_without_a_browser():
     widgets.draw_parallel_lines(fig, theta=0.5)
     assert "JS 0.693" in fig.axes[1].get_title() and "W1 0.50" in fig.axes[1].get_title()
     plt.close(fig)
+
+
+def test_the_widgets_coarse_fits_agree_with_the_careful_ones(fits):
+    from gmcourse.divfit import LiveFit
+    live, p = LiveFit(), ModeDemo().target()
+    for name in DIVERGENCES[:-1]:  # W2 uses other samples
+        q, _ = live.update(p, name)
+        mu, S, _ = fits[name]
+        assert abs(q.mu[0, 0].abs().item() - mu[0].abs().item()) < 0.05, name
+        assert abs(q.Sigma[0, 0, 0].item() - S[0, 0].item()) < 0.1, name
