@@ -228,7 +228,7 @@ def draw_latent_traversal(fig, z1: float = 0.0, z2: float = 0.0, *, model, codes
             title="posterior means (colour: digit)")
     param = next(model.parameters())
     z = torch.tensor([[z1, z2]], dtype=param.dtype, device=param.device)
-    ax2.imshow(model.decode(z)[0, 0].cpu(), cmap="gray", vmin=0, vmax=1)
+    ax2.imshow(model.decode(z)[0, 0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
     ax2.set_title(f"decoder mean at z = ({z1:.1f}, {z2:.1f})")
     ax2.axis("off")
 
