@@ -303,6 +303,26 @@ def draw_receptive_field(fig, grads: dict, row: int = 5, col: int = 5):
 
 # --- chapter 07 ----------------------------------------------------------------------
 
+def draw_guidance(fig, samples: dict, labels, w: float, classifier=None):
+    """Samples guided with scale ``w`` (precomputed: ``samples[w]`` (n, 1, H, W)), one
+    column per requested class, titled with how often the classifier agrees."""
+    import torch
+
+    from .viz import image_grid
+
+    x = samples[w]
+    order = torch.argsort(labels, stable=True)  # one column per class
+    n_rows = len(labels) // 10
+    ax = fig.subplots()
+    grid = x[order].reshape(10, n_rows, *x.shape[1:]).transpose(0, 1).reshape(x.shape)
+    image_grid(grid, nrow=10, ax=ax)
+    title = f"guidance w = {w:g}"
+    if classifier is not None:
+        acc = (classifier.predict(x) == labels).float().mean().item()
+        title += f": {100 * acc:.0f}% classified as the requested digit"
+    ax.set_title(title)
+
+
 
 # --- chapter 08 ----------------------------------------------------------------------
 
