@@ -1,9 +1,9 @@
 """DDPM (chapter 07): ring-8 mode coverage, DDIM-50 vs 1000-step ancestral, guided digits.
 
 Per seed: train the chapter's ring-8 DDPM; draw ``n`` samples with the ancestral sampler
-and with DDIM (50 steps, eta = 0); report modes, high-quality fraction and mode-weight
-error, and W1 to ``n`` (3000) fresh target samples beside the floor W1(target, target) that
-finite samples give. Criterion: W1(DDIM-50) <= 1.1 W1(ancestral) at >= 10x speed.
+and with DDIM (50 steps, eta = 0, 0.5, 1); report modes, high-quality fraction and
+mode-weight error, and W1 to ``n`` (3000) fresh target samples beside the floor
+W1(target, target) that finite samples give (it varies by about 2x between seeds). Criterion: W1(DDIM-50) <= 1.1 W1(ancestral) at >= 10x speed.
 Then the digits model: classifier-free guided samples (w = 2) classified as requested,
 and the time of one guidance-widget update.
 """
@@ -36,12 +36,10 @@ def run(profile):
         model, hist = toy_ddpm(ring, cfg, seed=seed, progress=False)
         torch.manual_seed(100 + seed)
         x_anc, t_anc = _timed(lambda: model.sample(n))
-        x_ddim, t_ddim = _timed(lambda: model.ddim_sample(n, 50))
         ref = ring.sample(n, generator=torch.Generator().manual_seed(200 + seed))
         ref2 = ring.sample(n, generator=torch.Generator().manual_seed(300 + seed))
         cov = mode_coverage(x_anc, ring)
-        w_anc, w_ddim = wasserstein(x_anc, ref), wasserstein(x_ddim, ref)
-        floor = wasserstein(ref2, ref)
+        w_anc, floor = wasserstein(x_anc, ref), wasserstein(ref2, ref)
         rows += [
             {"metric": "ring8 ancestral: modes", "seed": seed, "value": cov.modes,
              "target": ">= 8", "seconds": hist.seconds},
@@ -52,16 +50,21 @@ def run(profile):
             {"metric": f"ring8 W1 floor (target vs target, n={n})", "seed": seed, "value": floor},
             {"metric": "ring8 W1 ancestral 1000 steps", "seed": seed, "value": w_anc,
              "seconds": t_anc},
-            {"metric": "ring8 W1 DDIM 50 steps", "seed": seed, "value": w_ddim,
-             "seconds": t_ddim},
-            {"metric": "ring8 W1 ratio DDIM-50 / ancestral", "seed": seed,
-             "value": w_ddim / w_anc, "target": "<= 1.10"},
-            {"metric": "ring8 W1 excess ratio (W1 - floor)", "seed": seed,
-             "value": (w_ddim - floor) / max(w_anc - floor, 1e-9)},
-            {"metric": "ring8 DDIM-50 speed-up", "seed": seed, "value": t_anc / t_ddim,
-             "target": ">= 10"},
         ]
-        print(rows[-9:], flush=True)
+        for eta in (0.0, 0.5, 1.0):  # the criterion names no eta: report the family
+            x_ddim, t_ddim = _timed(lambda: model.ddim_sample(n, 50, eta=eta))
+            w_ddim = wasserstein(x_ddim, ref)
+            rows += [
+                {"metric": f"ring8 W1 DDIM-50 eta={eta:g}", "seed": seed, "value": w_ddim,
+                 "seconds": t_ddim},
+                {"metric": f"ring8 W1 ratio DDIM-50 eta={eta:g} / ancestral", "seed": seed,
+                 "value": w_ddim / w_anc, "target": "<= 1.10"},
+                {"metric": f"ring8 DDIM-50 eta={eta:g}: high-quality fraction", "seed": seed,
+                 "value": mode_coverage(x_ddim, ring).high_quality},
+                {"metric": f"ring8 DDIM-50 eta={eta:g} speed-up", "seed": seed,
+                 "value": t_anc / t_ddim, "target": ">= 10"},
+            ]
+        print(rows[-17:], flush=True)
 
     # guided digits: the chapter's model (cached), w = 2, classified by a real-digit classifier
     model = digits_ddpm(seed=0, steps=30 if smoke else None)
