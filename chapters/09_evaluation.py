@@ -147,3 +147,47 @@ print(f"recall:                      Gaussian {mm['recall_gauss']:.2f},   two cl
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.2))
 viz.plot_samples(gauss, ax=axes[0], title="Gaussian", extent=3.5)
 _ = viz.plot_samples(clusters, ax=axes[1], title="same mean and covariance", extent=3.5)
+
+# %% [markdown]
+# ## The generative learning trilemma, measured
+#
+# Every family of the course, trained on the same 1,500 training digits and scored against
+# the same 297 test digits, with the tools above. Each model is the one its own chapter
+# builds (`digits_gan`, `digits_vae`, ... in each family's module) and is loaded from
+# `data/checkpoints/` when that chapter has already trained it. The columns:
+#
+# * **FID** (local classifier) and **precision**: quality; lower FID and higher precision are better.
+# * **recall**: diversity, the share of real test digits inside the samples' support.
+# * **bits/dim**: likelihood of the test digits, as 17-level images ($16x \in \{0..16\}$);
+#   the flow's value is an upper bound through uniform dequantization, the VAE's an
+#   importance-weighted bound; GANs, diffusion and score models (sampled as here) have none.
+# * **samples/s**: how fast the model draws the 297 evaluation samples on this CPU.
+#
+# The last reference row is the GAN's own generator **collapsed onto 3 outputs** (every
+# latent mapped to one of three images), the extreme of mode collapse: diversity has to
+# rank it last, whatever its quality.
+
+# %%
+from gmcourse import compare
+
+table = compare.trilemma(x_test, clf, steps=pick(smoke=2, lecture=None))
+print(compare.format_table(table))
+
+# %%
+shown = [r for r in table if "missing" not in r]
+fig, axes = plt.subplots(1, len(shown), figsize=(1.6 * len(shown), 2.2))
+for ax, r in zip(axes, shown):
+    viz.image_grid(r["samples"][:16], nrow=4, ax=ax)
+    ax.set_title(r["model"], fontsize=7)
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+for r in shown:
+    axes[0].scatter(r["recall"], r["fid"], s=30)
+    axes[0].annotate(r["model"], (r["recall"], r["fid"]), fontsize=7)
+    axes[1].scatter(r["samples_per_s"], r["fid"], s=30)
+    axes[1].annotate(r["model"], (r["samples_per_s"], r["fid"]), fontsize=7)
+axes[0].set(xlabel="recall (diversity) →", ylabel="FID, local classifier (lower is better)",
+            title="quality vs diversity")
+_ = axes[1].set(xlabel="samples per second (log) →", xscale="log", ylabel="FID",
+                title="quality vs sampling speed")
