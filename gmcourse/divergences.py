@@ -208,13 +208,14 @@ def mmd2(x: torch.Tensor, y: torch.Tensor, kernel=gaussian_kernel, **kernel_args
     return (exx + eyy - 2 * kxy.mean()).item()
 
 
-def classifier_f_divergence(x, y, gen: Generator, steps: int = 300, hidden: int = 32,
+def classifier_f_divergence(x, y, gen: Generator, steps: int = 200, hidden: int = 32,
                             seed: int = 0) -> float:
-    """D_f(p || q) from samples x ~ p, y ~ q (equal sizes) through a classifier.
+    """D_f(p || q) from samples x ~ p, y ~ q through a classifier (a density-ratio estimate).
 
     A classifier trained to tell x (label 1) from y (label 0) with the logistic loss has
-    logit D(z) -> log p(z)/q(z) (the GAN discriminator's optimum); then
-    D_f ~ mean over held-out y of f(exp(logit)). Half of each set trains, half evaluates.
+    logit -> log p/q + log(n_x/n_y) (the GAN discriminator's optimum). Half of each set
+    trains it; on the other halves D_f = E_m[q f(t)/m] = E_m[2 f(t)/(1 + t)], m = (p + q)/2,
+    as in ``f_divergence_mc``: bounded terms for JS, TV, Hellinger even when it overfits.
     """
     from .nn import MLP
     torch.manual_seed(seed)
@@ -227,9 +228,13 @@ def classifier_f_divergence(x, y, gen: Generator, steps: int = 300, hidden: int 
     for _ in range(steps):  # full batch: the sets are small
         loss = F.binary_cross_entropy_with_logits(net(z).squeeze(-1), label)
         opt.zero_grad(), loss.backward(), opt.step()
+    parts = []
     with torch.no_grad():
-        log_t = net(y[hy:]).squeeze(-1).double() + math.log(hy / hx)  # prior correction
-        return _terms(log_t, torch.zeros_like(log_t), gen).mean().item()  # E_q f(t)
+        for held_out in (x[hx:], y[hy:]):
+            log_t = net(held_out).squeeze(-1).double() + math.log(hy / hx)  # prior correction
+            weight = torch.exp(math.log(2) - F.softplus(log_t))  # q/m = 2/(1 + t)
+            parts.append((_terms(log_t, torch.zeros_like(log_t), gen) * weight).mean())
+    return (0.5 * (parts[0] + parts[1])).item()
 
 
 # --- disjoint supports -------------------------------------------------------------
@@ -253,3 +258,13 @@ def parallel_lines(theta: float, m: int = 50) -> dict:
     out = {name: f_divergence(log_p, log_q, 1.0, gen).item() for name, gen in F_DIVERGENCES.items()}
     out["W1"] = wasserstein(a, b, p=1)
     return out
+
+
+def blurred_lines(theta, gen: Generator, sigma: float = 0.1, n: int = 4001):
+    """D_f(P_0 || P_theta) with both lines blurred across by N(0, sigma^2): the vertical
+    parts agree, so this is the 1D D_f(N(0, sigma^2) || N(theta, sigma^2)), by quadrature.
+    ``theta`` may be a tensor that requires grad, to show how the gradient vanishes."""
+    theta = torch.as_tensor(theta, dtype=torch.float64)
+    x = torch.linspace(-3.0, 3.0, n, dtype=torch.float64)
+    normal = lambda m: torch.distributions.Normal(m, sigma).log_prob(x)  # noqa: E731
+    return f_divergence(normal(torch.zeros(())), normal(theta), x[1] - x[0], gen)

@@ -108,11 +108,12 @@ def w2_objective(p, n: int = 256, seed: int = 0):
 DIVERGENCES = ["KL", "reverse KL", "JS", "squared Hellinger", "TV", "MMD^2", "W2^2"]
 
 
-def objective_for(name: str, p, extent: float, n: int = 64, bandwidth: float = 1.0):
+def objective_for(name: str, p, extent: float, n: int = 64, bandwidth: float = 1.0,
+                  w2_samples: int = 256):
     if name == "MMD^2":
         return mmd_objective(p, bandwidth)
     if name == "W2^2":
-        return w2_objective(p)
+        return w2_objective(p, w2_samples)
     return f_objective(p, F_DIVERGENCES[name], extent, n)
 
 
@@ -154,7 +155,7 @@ def best_fit(objective, p: GaussianMixture, k: int = 1, iters: int = 100):
     """The best of several L-BFGS runs (divergences like reverse KL have one local
     optimum per mode): returns (model, value)."""
     runs = [(q, fit(objective, q, iters)) for q in starts(p, k)]
-    return min(runs, key=lambda r: r[1] if math.isfinite(r[1]) else math.inf)
+    return min(runs, key=lambda r: _finite(r[1]))
 
 
 @dataclass
@@ -168,6 +169,11 @@ class ModeDemo:
 
     def target(self) -> GaussianMixture:
         return two_gaussians(self.separation, std=self.std)
+
+
+def three_modes(spacing: float = 3.0, std: float = 0.5) -> GaussianMixture:
+    """Three equal modes on a line: what does a two-component mixture do with them?"""
+    return GaussianMixture([[-spacing, 0.0], [0.0, 0.0], [spacing, 0.0]], std=std, name="three_modes")
 
 
 def fit_all(cfg: ModeDemo, names=DIVERGENCES, k: int = 1):
@@ -184,4 +190,83 @@ def sweep(cfg: ModeDemo, separations, names=("KL", "reverse KL", "JS")):
     for s in separations:
         for name, (q, _) in fit_all(replace(cfg, separation=float(s)), names).items():
             out[name].append((q.mu[0, 0].abs().item(), q.Sigma[0, 0, 0].item()))
+    return out
+
+
+def all_values(p, q: MixtureModel, extent: float, n: int = 48, bandwidth: float = 1.0,
+               w2_samples: int = 256) -> dict:
+    """Every divergence between the target p and a fitted q (f-divergences on an n x n grid)."""
+    pts, area = grid(extent, n)
+    with torch.no_grad():
+        lp, lq = p.log_prob(pts), q.log_prob(pts)
+        out = {name: f_divergence(lp, lq, area, gen).item() for name, gen in F_DIVERGENCES.items()}
+        out["MMD^2"] = mmd_objective(p, bandwidth)(q).item()
+        out["W2^2"] = w2_objective(p, w2_samples)(q).item()
+    return out
+
+
+class LiveFit:
+    """The state behind the divergence-fit widget. Each update runs a few L-BFGS steps on
+    a coarse grid from the last optimum for this divergence, the moment-matched Gaussian
+    and the most promising mode (W2, the costly one, from the last optimum only), so a slider move costs tens of
+    milliseconds and the fit is the best one, not an accident of the slider's history."""
+
+    def __init__(self, n: int = 48, iters: int = 10, bandwidth: float = 1.0, margin: float = 2.0,
+                 w2_samples: int = 128):
+        self.n, self.iters, self.bandwidth, self.margin = n, iters, bandwidth, margin
+        self.w2_samples, self.last = w2_samples, {}
+
+    def extent(self, p: GaussianMixture) -> float:
+        return p.extent + self.margin  # room for a covering fit's tails
+
+    def update(self, p: GaussianMixture, name: str):
+        ext = self.extent(p)
+        obj = objective_for(name, p, ext, self.n, self.bandwidth, self.w2_samples)
+        candidates = [self.last[name]] if name in self.last else []
+        if name != "W2^2" or not candidates:  # the moment-matched start, the best mode start
+            first, *modes = starts(p)
+            with torch.no_grad():
+                candidates += [first, min(modes, key=lambda q: _finite(obj(q).item()))]
+        runs = [(q, fit(obj, q, self.iters)) for q in candidates]
+        q = min(runs, key=lambda r: _finite(r[1]))[0]
+        self.last[name] = q
+        return q, all_values(p, q, ext, self.n, self.bandwidth, self.w2_samples)
+
+
+def _finite(v: float) -> float:
+    return v if math.isfinite(v) else math.inf
+
+
+def mmd2_exact(p: GaussianMixture, q: GaussianMixture, bandwidth: float = 1.0) -> float:
+    """MMD^2 between two Gaussian mixtures with a Gaussian kernel, in closed form."""
+    a, b = (p.means, p.covs, p.weights), (q.means, q.covs, q.weights)
+    return (_cross(*a, *a, bandwidth) + _cross(*b, *b, bandwidth) - 2 * _cross(*a, *b, bandwidth)).item()
+
+
+def estimator_study(ns, repeats: int, shift: float = 1.0, seed: int = 0) -> dict:
+    """Bias and spread of sample-based estimators for p = two_gaussians(4, std 0.5) and
+    q = p shifted by (shift, 0), whose true values are known: W1 = shift (a translation),
+    sliced W1 = 2 shift / pi, MMD^2 in closed form, KL and JS by fine quadrature.
+    Returns {estimator: (truth, array (len(ns), repeats) of estimates)}."""
+    from .divergences import (classifier_f_divergence, f_divergence_grid, kl_mc, mmd2,
+                              sliced_wasserstein, wasserstein)
+    p = two_gaussians(4.0, std=0.5)
+    q = GaussianMixture(p.means + torch.tensor([shift, 0.0], dtype=torch.float64), p.covs, p.weights)
+    js = F_DIVERGENCES["JS"]
+    estimators = {  # name: (truth, estimate from x ~ p, y ~ q and n)
+        "KL, Monte Carlo": (f_divergence_grid(p, q, F_DIVERGENCES["KL"], 8, 400),
+                            lambda x, y, g: kl_mc(p, q, len(x), g)[0]),
+        "JS, classifier": (f_divergence_grid(p, q, js, 8, 400),
+                           lambda x, y, g: classifier_f_divergence(x, y, js, steps=200)),
+        "MMD^2, unbiased": (mmd2_exact(p, q), lambda x, y, g: mmd2(x, y)),
+        "W1, exact OT": (shift, lambda x, y, g: wasserstein(x, y, 1)),
+        "sliced W1": (2 * shift / math.pi, lambda x, y, g: sliced_wasserstein(x, y, 1, 100, g).item()),
+    }
+    g = torch.Generator().manual_seed(seed)
+    out = {k: (truth, np.zeros((len(ns), repeats))) for k, (truth, _) in estimators.items()}
+    for i, n in enumerate(ns):
+        for r in range(repeats):
+            x, y = p.sample(n, g).double(), q.sample(n, g).double()
+            for k, (_, estimate) in estimators.items():
+                out[k][1][i, r] = estimate(x, y, g)
     return out

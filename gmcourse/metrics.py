@@ -172,3 +172,19 @@ def classifier_scores(x_real: torch.Tensor, x_fake: torch.Tensor, classifier=Non
     precision, recall = precision_recall(f_real, f_fake)
     return {"fid": fid(f_real, f_fake), "is": inception_score(probs),
             "precision": precision, "recall": recall}
+
+
+# --- GAN (chapters 02-03): distances of 2D samples to their target -------------------
+
+def sample_divergences(x: torch.Tensor, target, n: int = 1000, bandwidth: float = 0.2,
+                       seed: int = 0) -> dict:
+    """W1 (exact optimal transport) and MMD^2 between n samples of ``x`` and of ``target``.
+
+    The sample-based distances of chapter 01 (``gmcourse.divergences``): unlike mode
+    coverage they also see wrong weights and spread; MMD^2 uses a Gaussian kernel of
+    width ``bandwidth``, about the grid's mode spacing / 10.
+    """
+    from .divergences import mmd2, wasserstein
+    y = target.sample(n, generator=torch.Generator().manual_seed(seed))
+    x = x[:n].detach().float().cpu()
+    return {"w1": wasserstein(x, y), "mmd2": mmd2(x, y, bandwidth=bandwidth)}

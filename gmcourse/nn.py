@@ -86,8 +86,87 @@ class TimeMLP(nn.Module):
 
 # --- GAN networks (chapters 02-03) ---------------------------------------------------
 
+class DCGenerator(nn.Module):
+    """DCGAN generator (Radford et al. 2016): z (B, latent) -> images (B, C, H, W) in [0, 1].
+
+    Guidelines kept: no pooling, fractionally strided convolutions, batch norm, ReLU.
+    H and W must be multiples of 4 (8x8 digits, 28x28 MNIST, 32x32 CIFAR-10). The output
+    is a sigmoid rather than tanh because the course's images lie in [0, 1].
+    n_classes: conditional, G(z, y) sees a learned embedding of the label y (B,).
+    """
+
+    def __init__(self, latent_dim: int, image_shape=(1, 8, 8), channels: int = 64,
+                 n_classes: int | None = None, emb_dim: int = 16):
+        super().__init__()
+        C, H, W = image_shape
+        c, self.s = channels, (H // 4, W // 4)
+        self.embed = nn.Embedding(n_classes, emb_dim) if n_classes else None
+        self.fc = nn.Sequential(
+            nn.Linear(latent_dim + (emb_dim if n_classes else 0), 2 * c * H * W // 16),
+            nn.BatchNorm1d(2 * c * H * W // 16), nn.ReLU())
+        self.up = nn.Sequential(
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.BatchNorm2d(c), nn.ReLU(),  # H/4 -> H/2
+            nn.ConvTranspose2d(c, C, 4, 2, 1), nn.Sigmoid())  # H/2 -> H
+
+    def forward(self, z, y=None):
+        if self.embed is not None:
+            z = torch.cat([z, self.embed(y)], 1)
+        h = self.fc(z).reshape(len(z), -1, *self.s)  # (B, 2c * H/4 * W/4) -> (B, 2c, H/4, W/4)
+        return self.up(h)
+
+
+class DCDiscriminator(nn.Module):
+    """DCGAN discriminator: strided convolutions, LeakyReLU(0.2), batch norm if ``norm``
+    (off for WGAN-GP, whose per-sample penalty batch norm would break).
+    n_classes: a projection discriminator (Miyato & Koyama 2018), d = w.h + embed(y).h.
+    """
+
+    def __init__(self, image_shape=(1, 8, 8), channels: int = 64,
+                 n_classes: int | None = None, norm: bool = True):
+        super().__init__()
+        C, H, W = image_shape
+        c = channels
+        self.body = nn.Sequential(
+            nn.Conv2d(C, c, 4, 2, 1), nn.LeakyReLU(0.2),  # H -> H/2
+            nn.Conv2d(c, 2 * c, 4, 2, 1), nn.BatchNorm2d(2 * c) if norm else nn.Identity(),
+            nn.LeakyReLU(0.2), nn.Flatten())  # (B, 2c, H/4, W/4) -> (B, 2c * H/4 * W/4)
+        feat = 2 * c * (H // 4) * (W // 4)
+        self.out = nn.Linear(feat, 1)
+        self.embed = nn.Embedding(n_classes, feat) if n_classes else None
+
+    def forward(self, x, y=None):
+        h = self.body(x)
+        d = self.out(h).squeeze(1)
+        if self.embed is not None:
+            d = d + (self.embed(y) * h).sum(1)
+        return d
+
+
 
 # --- VAE networks (chapter 04) -------------------------------------------------------
+
+class ConvEncoder(nn.Sequential):
+    """Images to a grid of vectors: (B, C, H, W) -> (B, out_dim, H/2^down, W/2^down)."""
+
+    def __init__(self, in_ch: int, out_dim: int, hidden: int = 32, down: int = 1):
+        layers: list[nn.Module] = [nn.Conv2d(in_ch, hidden, 3, padding=1), nn.SiLU()]
+        for _ in range(down):  # each halves H and W
+            layers += [nn.Conv2d(hidden, hidden, 4, stride=2, padding=1), nn.SiLU()]
+        layers += [nn.Conv2d(hidden, hidden, 3, padding=1), nn.SiLU(),
+                   nn.Conv2d(hidden, out_dim, 1)]
+        super().__init__(*layers)
+
+
+class ConvDecoder(nn.Sequential):
+    """The mirror image: (B, in_dim, h, w) -> (B, out_ch, h 2^up, w 2^up), linear output."""
+
+    def __init__(self, in_dim: int, out_ch: int, hidden: int = 32, up: int = 1):
+        layers: list[nn.Module] = [nn.Conv2d(in_dim, hidden, 3, padding=1), nn.SiLU()]
+        for _ in range(up):  # each doubles H and W
+            layers += [nn.ConvTranspose2d(hidden, hidden, 4, stride=2, padding=1), nn.SiLU()]
+        layers += [nn.Conv2d(hidden, out_ch, 3, padding=1)]
+        super().__init__(*layers)
+
 
 
 # --- flow networks (chapter 05) ------------------------------------------------------
@@ -111,6 +190,82 @@ class CouplingConvNet(nn.Sequential):
 
 
 # --- diffusion networks (chapter 07) -------------------------------------------------
+
+class ResBlock(nn.Module):
+    """Two 3x3 convolutions with a residual path; the embedding e shifts the features.
+
+    (B, c_in, H, W), (B, emb_dim) -> (B, c_out, H, W). GroupNorm, not BatchNorm: a batch
+    of a diffusion model mixes noise levels, so batch statistics would mix them too.
+    """
+
+    def __init__(self, c_in: int, c_out: int, emb_dim: int, groups: int = 8):
+        super().__init__()
+        self.norm1 = nn.GroupNorm(math.gcd(groups, c_in), c_in)
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1)
+        self.emb = nn.Linear(emb_dim, c_out)
+        self.norm2 = nn.GroupNorm(math.gcd(groups, c_out), c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1)
+        self.skip = nn.Conv2d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+        self.act = nn.SiLU()
+
+    def forward(self, x, e):
+        h = self.conv1(self.act(self.norm1(x)))
+        h = h + self.emb(e)[:, :, None, None]  # (B, c_out) -> (B, c_out, 1, 1)
+        h = self.conv2(self.act(self.norm2(h)))
+        return h + self.skip(x)
+
+
+class UNet(nn.Module):
+    """eps_theta(x_t, t, y) for images: a small UNet with time and optional label input.
+
+    One ResBlock per resolution; ``mults`` sets the channels (ch * m) of each level and
+    the number of levels, halving H and W between levels (8x8 digits: (1, 2); 28x28 and
+    32x32: (1, 2, 2)). Skips concatenate the down path's features into the up path.
+    With ``n_classes`` > 0, y in {0..n_classes-1} or y = n_classes ("no label", the
+    null label of classifier-free guidance) adds a learned embedding; y=None is the
+    null label.
+    """
+
+    def __init__(self, in_ch: int = 1, ch: int = 32, mults=(1, 2), emb_dim: int = 128,
+                 n_classes: int = 0):
+        super().__init__()
+        self.ch, self.n_classes = ch, n_classes
+        chans = [ch * m for m in mults]
+        self.time = nn.Sequential(nn.Linear(ch, emb_dim), nn.SiLU(), nn.Linear(emb_dim, emb_dim))
+        self.label = nn.Embedding(n_classes + 1, emb_dim) if n_classes else None
+        self.inp = nn.Conv2d(in_ch, ch, 3, padding=1)
+        ins = [ch] + chans[:-1]
+        self.down = nn.ModuleList(ResBlock(a, b, emb_dim) for a, b in zip(ins, chans))
+        self.downsample = nn.ModuleList(nn.Conv2d(c, c, 3, stride=2, padding=1)
+                                        for c in chans[:-1])
+        self.mid = ResBlock(chans[-1], chans[-1], emb_dim)
+        self.up = nn.ModuleList(ResBlock(2 * c, c, emb_dim) for c in chans)
+        self.upsample = nn.ModuleList(  # level i -> level i-1: nearest x2, then a conv
+            nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(chans[i], chans[i - 1], 3,
+                                                                 padding=1))
+            for i in range(1, len(chans)))
+        self.out = nn.Sequential(nn.GroupNorm(math.gcd(8, ch), ch), nn.SiLU(),
+                                 nn.Conv2d(ch, in_ch, 3, padding=1))
+
+    def forward(self, x, t, y=None):
+        e = self.time(sinusoidal_embedding(t, self.ch))  # (B,) -> (B, emb_dim)
+        if self.label is not None:
+            if y is None:
+                y = torch.full((len(x),), self.n_classes, device=x.device, dtype=torch.long)
+            e = e + self.label(y)
+        h, skips = self.inp(x), []  # (B, in_ch, H, W) -> (B, ch, H, W)
+        for i, block in enumerate(self.down):
+            h = block(h, e)
+            skips.append(h)
+            if i < len(self.downsample):
+                h = self.downsample[i](h)  # (B, c, H, W) -> (B, c, H/2, W/2)
+        h = self.mid(h, e)
+        for i in reversed(range(len(self.up))):
+            h = self.up[i](torch.cat([h, skips[i]], 1), e)  # (B, 2c, ., .) -> (B, c, ., .)
+            if i > 0:
+                h = self.upsample[i - 1](h)  # (B, c_i, H, W) -> (B, c_{i-1}, 2H, 2W)
+        return self.out(h)
+
 
 
 # --- score networks (chapter 08) -----------------------------------------------------

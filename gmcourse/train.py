@@ -128,3 +128,82 @@ def fit(model: torch.nn.Module, data, *, steps: int = 1000, batch_size: int = 12
                               " or gradient clipping (clip_grad=1.0).")
     finally:
         model.eval()
+
+
+# --- GAN: the adversarial loop (chapters 02-03) ----------------------------------------
+
+
+def _split(batch):
+    return batch if isinstance(batch, tuple) else (batch, None)
+
+
+def adversarial_step(gan, opt_d, opt_g, real_batches, n_critic: int = 1,
+                     train_generator: bool = True) -> dict[str, float]:
+    """One round of the game: ``n_critic`` discriminator steps, then one generator step.
+
+    ``gan`` provides ``d_loss(x, y)``, ``g_loss(n, y)`` and the hooks ``after_d_step``
+    (WGAN's weight clipping) and ``after_g_step`` (the generator's moving average).
+    """
+    # (1) Update D: maximise its objective, e.g. log D(x) + log(1 - D(G(z))), G fixed.
+    for _ in range(n_critic):
+        x, y = _split(next(real_batches))
+        loss_d = gan.d_loss(x, y)
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+        gan.after_d_step()
+    if not train_generator:
+        return {"d_loss": loss_d.item()}
+    # (2) Update G: minimise its objective against the new D, e.g. -log D(G(z)); D frozen
+    # so that no gradient is spent on D's weights.
+    gan.D.requires_grad_(False)
+    loss_g = gan.g_loss(len(x), y)
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    gan.D.requires_grad_(True)
+    gan.after_g_step()
+    return {"d_loss": loss_d.item(), "g_loss": loss_g.item()}
+
+
+def fit_adversarial(gan, data, *, steps: int = 2000, batch_size: int = 128,
+                    lr_d: float = 2e-4, lr_g: float = 2e-4, betas=(0.5, 0.999),
+                    n_critic: int = 1, optimizer: str = "adam", lr_decay: bool = False,
+                    train_generator: bool = True, amp: bool = True, progress: bool = True,
+                    desc: str = "GAN", generator: torch.Generator | None = None,
+                    callback=None) -> History:
+    """Train a ``gmcourse.gan.GAN`` for ``steps`` generator steps with two optimisers.
+
+    Adam with ``betas`` (DCGAN: (0.5, 0.999); WGAN-GP: (0, 0.9)) or RMSprop (WGAN with
+    weight clipping). lr_decay: both learning rates fall linearly to 0. On CUDA the
+    forward passes run in bfloat16 autocast (``amp``). ``train_generator=False`` trains
+    only D against the fixed generator. ``callback(i, gan)`` runs after each step.
+    """
+    device = next(gan.parameters()).device
+    def make(params, lr):
+        if optimizer == "rmsprop":
+            return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.Adam(params, lr=lr, betas=betas)
+    opt_d, opt_g = make(gan.D.parameters(), lr_d), make(gan.G.parameters(), lr_g)
+    scheds = [torch.optim.lr_scheduler.LambdaLR(o, lambda i: 1 - i / steps)
+              for o in ((opt_d, opt_g) if train_generator else (opt_d,))] if lr_decay else []
+    it = batches(data, batch_size, device, generator)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16,
+                              enabled=amp and device.type == "cuda")
+
+    def step(i):
+        with autocast:
+            values = adversarial_step(gan, opt_d, opt_g, it, n_critic, train_generator)
+        for s in scheds:
+            s.step()
+        if callback is not None:
+            callback(i, gan)
+        return values
+
+    gan.train()
+    try:
+        return run_steps(step, steps, desc=desc, progress=progress,
+                         hint="Try smaller learning rates, more critic steps (n_critic) "
+                              "or a gradient penalty.")
+    finally:
+        gan.eval()

@@ -5,7 +5,10 @@ matplotlib figure, so tests call it without a browser and time it as a benchmark
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import matplotlib.pyplot as plt
+import numpy as np
 
 
 def live(draw, figsize=(9, 3.5), continuous_update: bool = False, **controls):
@@ -51,8 +54,159 @@ def draw_change_of_variables(fig, a: float = 1.0, n: int = 20_000):
 
 # --- chapter 01 ----------------------------------------------------------------------
 
+def divergence_fit_draw(live_fit=None):
+    """The divergence-fit widget's callback, ``draw(fig, separation, weight, std_left,
+    std_right, tilt, divergence)``: a two-component target, its best Gaussian under the
+    chosen divergence, and every divergence between the two. It keeps the last optimum
+    per divergence (``divfit.LiveFit``) to warm-start the next update."""
+    import torch
+    from .data import GaussianMixture
+    from .divfit import LiveFit
+
+    state = live_fit or LiveFit()
+    angle = torch.linspace(0, 2 * np.pi, 60, dtype=torch.float64)
+    circle = torch.stack([angle.cos(), angle.sin()], 1)  # (60, 2)
+
+    def draw(fig, separation=4.0, weight=0.5, std_left=0.5, std_right=0.5, tilt=0.0,
+             divergence="KL"):
+        right = std_right ** 2 * np.array([[1.0, tilt], [tilt, 1.0]])
+        p = GaussianMixture([[-separation / 2, 0.0], [separation / 2, 0.0]],
+                            [std_left ** 2 * np.eye(2), right], [weight, 1 - weight])
+        q, values = state.update(p, divergence)
+        ext = p.extent
+        s = torch.linspace(-ext, ext, 64, dtype=torch.float64)
+        xx, yy = torch.meshgrid(s, s, indexing="xy")
+        dens = p.log_prob(torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)).exp().reshape(64, 64)
+        ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+        ax1.imshow(dens.numpy(), origin="lower", extent=(-ext, ext, -ext, ext), cmap="Greys")
+        with torch.no_grad():
+            mu, L = q.mu[0], q.L[0]
+            for r in (1, 2):  # 1 and 2 standard-deviation ellipses of the fit
+                e = mu + r * circle @ L.T
+                ax1.plot(e[:, 0], e[:, 1], "C3", lw=1.5)
+            ax1.plot(*mu.numpy(), "C3x")
+            S = q.Sigma[0]
+        ax1.set(xlim=(-ext, ext), ylim=(-ext, ext), xticks=[], yticks=[],
+                title=f"best Gaussian under {divergence}\nmean ({mu[0]:.2f}, {mu[1]:.2f}), "
+                      f"var_x {S[0, 0]:.2f}, var_y {S[1, 1]:.2f}")
+        names = list(values)  # the value goes into the label: fewer texts to render
+        ax2.barh([f"{k}  {values[k]:.3g}" for k in names], [min(values[k], 3.0) for k in names],
+                 color=["C3" if k == divergence else "C0" for k in names])
+        ax2.set(xlim=(0, 3), xticks=[], title="D(target || fit), bars clipped at 3")
+        ax2.invert_yaxis()
+        fig.subplots_adjust(left=0.02, right=0.97, bottom=0.05, top=0.84, wspace=0.6)
+    return draw
+
+
+_THETAS = tuple(float(t) for t in np.round(np.linspace(-2, 2, 81), 10))
+
+
+@lru_cache(maxsize=4)
+def parallel_lines_curves(thetas=_THETAS, sigma: float = 0.1) -> dict:
+    """JS, TV, W1 of the parallel lines, and JS of the blurred lines, over ``thetas``."""
+    from .divergences import F_DIVERGENCES, blurred_lines, parallel_lines
+    rows = [parallel_lines(t) for t in thetas]
+    out = {k: [r[k] for r in rows] for k in ("JS", "TV", "W1")}
+    out[f"JS, lines blurred by {sigma}"] = [
+        blurred_lines(t, F_DIVERGENCES["JS"], sigma).item() for t in thetas]
+    return out
+
+
+def draw_parallel_lines(fig, theta: float = 1.0):
+    """The disjoint-supports widget: P_0 on x = 0, P_theta on x = theta, and each
+    divergence against theta (the curves are computed once and cached)."""
+    from .divergences import parallel_lines
+    curves = parallel_lines_curves()
+    now = parallel_lines(theta)
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 2]})
+    ax1.plot([0, 0], [0, 1], "C0", lw=4, label="$P_0$")
+    ax1.plot([theta, theta], [0, 1], "C1", lw=4, label=r"$P_\theta$")
+    ax1.annotate("", (theta, 0.5), (0, 0.5), arrowprops={"arrowstyle": "->"})
+    ax1.set(xlim=(-2.2, 2.2), ylim=(-0.2, 1.2), title=f"theta = {theta:.2f}", yticks=[])
+    ax1.legend(loc="lower left", fontsize=8)
+    t = np.array(_THETAS)
+    for i, (k, v) in enumerate(curves.items()):
+        v = np.array(v)
+        if "blurred" in k or k == "W1":
+            ax2.plot(t, v, label=k, lw=1 if "blurred" in k else 2, color=f"C{i}")
+        else:  # jumps at theta = 0: draw both sides and the value at 0 as a dot
+            for side in (t < 0, t > 0):
+                ax2.plot(t[side], v[side], lw=2, color=f"C{i}", label=k if side[0] else None)
+            ax2.plot(0, v[t == 0][0], "o", color=f"C{i}", ms=4)
+    ax2.axvline(theta, color="k", lw=0.8)
+    ax2.set(xlabel="theta", ylim=(-0.05, 2.1),
+            title=f"JS {now['JS']:.3f}   TV {now['TV']:.2f}   KL {now['KL']:.3g}   W1 {now['W1']:.2f}")
+    ax2.legend(loc="upper center", fontsize=8, ncol=2)
+    fig.subplots_adjust(left=0.04, right=0.98, bottom=0.15, top=0.88, wspace=0.15)
+
 
 # --- chapters 02-03 ------------------------------------------------------------------
+
+def draw_dirac_gan(fig, method: str = "simultaneous", h: float = 0.2, gamma: float = 0.0,
+                   steps: int = 200):
+    """Phase portrait of the Dirac-GAN: the field v(theta, psi) and one trajectory."""
+    import numpy as np
+    from . import dirac
+
+    traj = dirac.trajectory(dirac.METHODS[method], h, steps, gamma)
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
+    s = np.linspace(-2.5, 2.5, 15)
+    T, P = np.meshgrid(s, s)
+    ax1.quiver(T, P, *dirac.field(T, P, gamma), color="0.6", angles="xy")
+    ax1.plot(traj[:, 0], traj[:, 1], ".-", ms=2, lw=0.8)
+    ax1.plot(*traj[0], "go", label="start")
+    ax1.plot(0, 0, "k*", ms=10, label="equilibrium")
+    ax1.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), xlabel="theta (generator)",
+            ylabel="psi (discriminator)", title=f"{method}, h = {h:.2f}, gamma = {gamma:.2f}")
+    ax1.legend(loc="lower left", fontsize=8)
+    ax2.semilogy(dirac.distance(traj) + 1e-12)
+    ax2.set(xlabel="step", ylabel="distance to (0, 0)", title="convergence?")
+    fig.tight_layout()
+
+
+def draw_gan_state(fig, gan, target, n: int = 1000, extent: float | None = None,
+                   title: str = "", x_fake=None, ax=None):
+    """Samples of G over the data, on the discriminator's (or critic's) contours."""
+    import torch
+    from .viz import grid_points
+
+    extent = extent or target.extent
+    xx, yy, pts = grid_points(extent, 80)
+    with torch.no_grad():
+        d = gan.D(pts.to(next(gan.D.parameters()).device)).reshape(80, 80).cpu()
+        x_fake = gan.sample(n).cpu() if x_fake is None else x_fake
+    x_real = target.sample(n, generator=torch.Generator().manual_seed(0))
+    ax = ax or fig.gca()
+    ax.contourf(xx, yy, d, levels=20, cmap="coolwarm", alpha=0.6)
+    ax.scatter(x_real[:, 0], x_real[:, 1], s=2, c="k", alpha=0.4, label="data")
+    ax.scatter(x_fake[:, 0], x_fake[:, 1], s=2, c="gold", alpha=0.6, label="G(z)")
+    ax.set(xlim=(-extent, extent), ylim=(-extent, extent), aspect="equal", title=title)
+    ax.set_xticks([]), ax.set_yticks([])
+
+
+class LiveGAN:
+    """A training callback that redraws samples and D's contours every ``every`` steps.
+
+    ``fit_adversarial(gan, data, callback=LiveGAN(target))``: the figure updates in
+    place in a notebook (one display handle), and stays as the last frame.
+    """
+
+    def __init__(self, target, every: int = 250, n: int = 1000, figsize=(4, 4)):
+        self.target, self.every, self.n, self.figsize = target, every, n, figsize
+        self.handle = None
+
+    def __call__(self, i, gan):
+        if i % self.every and i != 0:
+            return
+        from IPython.display import display
+        fig = plt.figure(figsize=self.figsize)
+        draw_gan_state(fig, gan, self.target, self.n, title=f"step {i}")
+        if self.handle is None:
+            self.handle = display(fig, display_id=True)
+        else:
+            self.handle.update(fig)
+        plt.close(fig)
+
 
 
 # --- chapter 04 ----------------------------------------------------------------------

@@ -217,14 +217,21 @@ class LabRun:
     widgets: list[WidgetCheck] = field(default_factory=list)
 
 
-def run_all(page, result: LabRun) -> None:
+def run_all(page, result: LabRun) -> bool:
+    """Run All Cells from the menu; False when it never finished."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=90_000)
     page.wait_for_function(IDLE_JS, timeout=90_000)
     page.wait_for_timeout(2000)  # Lab may restart a fresh kernel once right after start
     t0 = time.monotonic()
     page.click(".lm-MenuBar-itemLabel:text-is('Run')")
     page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-    page.wait_for_function(DONE_JS, timeout=RUN_TIMEOUT_S * 1000, polling=250)
+    try:
+        page.wait_for_function(DONE_JS, timeout=RUN_TIMEOUT_S * 1000, polling=250)
+    except PlaywrightTimeout:
+        result.run_problems.append(f"Run All did not finish within {RUN_TIMEOUT_S} s; "
+                                   f"prompts: {page.evaluate(PROMPTS_JS)}")
+        return False
     result.run_seconds = time.monotonic() - t0
     prompts = page.evaluate(PROMPTS_JS)
     unrun = [i for i, p in enumerate(prompts) if not re.fullmatch(r"\[\d+\]:", p)]
@@ -235,6 +242,7 @@ def run_all(page, result: LabRun) -> None:
         result.run_problems.append(
             f"Run All stopped: code cells {unrun} did not run; error: "
             + (errors[-1] if errors else "(no traceback shown)"))
+    return True
 
 
 def move(page, cell) -> None:
@@ -297,8 +305,8 @@ def run_in_lab(lab: Lab, browser, source: Path,
     page = browser.new_page()
     try:
         page.goto(lab.url(name))
-        run_all(page, result)
-        exercise_widgets(page, result, shots, timeout)
+        if run_all(page, result):
+            exercise_widgets(page, result, shots, timeout)
     finally:
         try:
             page.screenshot(path=str(shots / f"{result.name}-page.png"))

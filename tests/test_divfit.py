@@ -8,9 +8,11 @@ import torch
 
 from gmcourse.config import set_threads
 from gmcourse.data import GaussianMixture
-from gmcourse.divergences import F_DIVERGENCES, f_divergence_grid, mmd2, wasserstein
-from gmcourse.divfit import (DIVERGENCES, MixtureModel, ModeDemo, best_fit, fit, fit_all,
-                             mmd_objective, objective_for, sweep, w2_objective)
+from gmcourse.divergences import (F_DIVERGENCES, blurred_lines, f_divergence_grid, mmd2,
+                                  parallel_lines, wasserstein)
+from gmcourse.divfit import (DIVERGENCES, MixtureModel, ModeDemo, best_fit, estimator_study, fit,
+                             fit_all, mmd_objective, objective_for, sweep, three_modes,
+                             w2_objective)
 
 set_threads()
 
@@ -124,3 +126,73 @@ def test_js_switches_to_one_mode_later_than_reverse_kl():
     assert on_mode["KL"] == [False] * 6
     assert on_mode["reverse KL"] == [False, False, True, True, True, True]
     assert on_mode["JS"] == [False, False, False, False, True, True]
+
+
+def test_two_components_for_three_modes():
+    p3 = three_modes()
+    q, _ = best_fit(objective_for("KL", p3, 7.0, 140), p3, k=2)
+    wide = q.Sigma[:, 0, 0].argmax()
+    assert q.pi[wide].item() == pytest.approx(0.69, abs=0.01)  # one component over two modes
+    assert q.Sigma[wide, 0, 0].item() > 2.0
+    for name in ["reverse KL", "JS"]:  # one component per outer mode, the middle one dropped
+        q, _ = best_fit(objective_for(name, p3, 7.0, 140), p3, k=2)
+        assert sorted(q.mu[:, 0].tolist()) == pytest.approx([-3, 3], abs=0.05), name
+        assert (q.Sigma[:, 0, 0] < 0.3).all(), name
+
+
+def test_js_gradient_vanishes_for_blurred_lines_while_w1_keeps_slope_one():
+    grads = {}
+    for theta in [0.1, 1.0]:
+        t = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
+        blurred_lines(t, F_DIVERGENCES["JS"], sigma=0.1).backward()
+        grads[theta] = t.grad.item()
+    assert grads[0.1] > 1.9 and 1e-5 < grads[1.0] < 3e-5  # the chapter: 2e-5 at theta = 1
+    assert grads[0.1] / grads[1.0] > 1e4
+    w = [parallel_lines(t)["W1"] for t in (0.5, 1.0)]
+    assert (w[1] - w[0]) / 0.5 == pytest.approx(1.0)
+
+
+def test_estimators_bias_and_spread_at_the_chapters_settings():
+    from gmcourse.config import pick
+    ns, repeats = pick(smoke=[50, 200], lecture=[50, 200, 800]), pick(smoke=2, lecture=8)
+    study = estimator_study(ns, repeats)
+    for name, (truth, est) in study.items():
+        rel = (est - truth) / truth
+        assert rel[-1].std() < rel[0].std() / 2, name  # spread shrinks with n
+        if name in ("KL, Monte Carlo", "MMD^2, unbiased"):  # no bias beyond the noise
+            assert (np.abs(rel.mean(1)) < 2.5 * rel.std(1) / math.sqrt(repeats)).all(), name
+    w1 = (study["W1, exact OT"][1].mean(1) - 1.0)
+    assert 0.08 < w1[0] < 0.15 and 0 < w1[-1] < 0.02  # about 10% at n = 50, 1% at n = 800
+    truth, est = study["JS, classifier"]
+    js = est.mean(1) / truth - 1
+    assert 0.4 < js[0] < 0.8 and 0 < js[-1] < 0.05  # about 60%, then a few percent
+
+
+def test_widget_callbacks_draw_without_a_browser():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from gmcourse import widgets
+    draw = widgets.divergence_fit_draw()
+    fig = plt.figure()
+    draw(fig, separation=4.0, divergence="reverse KL")
+    assert "mean (-2.00" in fig.axes[0].get_title() or "mean (2.00" in fig.axes[0].get_title()
+    for sep in (3.75, 3.5):  # warm-started updates follow the target
+        fig.clf()
+        draw(fig, separation=sep, weight=0.7, divergence="KL")
+    mean_x = 0.7 * (-sep / 2) + 0.3 * sep / 2  # forward KL: moment matching
+    assert f"mean ({mean_x:.2f}" in fig.axes[0].get_title()
+    fig.clf()
+    widgets.draw_parallel_lines(fig, theta=0.5)
+    assert "JS 0.693" in fig.axes[1].get_title() and "W1 0.50" in fig.axes[1].get_title()
+    plt.close(fig)
+
+
+def test_the_widgets_coarse_fits_agree_with_the_careful_ones(fits):
+    from gmcourse.divfit import LiveFit
+    live, p = LiveFit(), ModeDemo().target()
+    for name in DIVERGENCES[:-1]:  # W2 uses other samples
+        q, _ = live.update(p, name)
+        mu, S, _ = fits[name]
+        assert abs(q.mu[0, 0].abs().item() - mu[0].abs().item()) < 0.05, name
+        assert abs(q.Sigma[0, 0, 0].item() - S[0, 0].item()) < 0.1, name

@@ -141,6 +141,9 @@ def test_rendered_page_shows_figures_equations_and_widgets_offline(py, site, bro
     text = page.read_text(encoding="utf-8")
     assert not re.search(r'<script[^>]+src="https?://', text), "a script is loaded from the web"
     book = nbformat.read(py.with_suffix(".ipynb"), as_version=4)
+    assert not render_html.stateless_widget_views(book), (
+        f"{py.name}: widget outputs without stored state cannot be drawn on a static page; "
+        f"re-run `python tools/nb.py execute chapters/{py.name}`")
     problems = page_problems(browser, page, **expectations(book),
                              shot=artifacts("html") / f"{py.stem}.png")
     assert problems == []
@@ -160,3 +163,20 @@ def test_a_broken_page_is_caught(site, browser):
     for expected in ["did not load", "2 figures stored", "no typeset equations", "raw TeX",
                      "widgets were not drawn", "network"]:
         assert expected in joined, (expected, problems)
+
+
+def test_sync_keeps_the_stored_widget_state(tmp_path):
+    """tools/nb.py sync (after a prose edit) must not drop the state the widgets need."""
+    src = ROOT / "chapters" / "00_introduction.py"
+    py, ipynb = tmp_path / src.name, tmp_path / src.with_suffix(".ipynb").name
+    shutil.copy(src, py)
+    shutil.copy(src.with_suffix(".ipynb"), ipynb)
+    assert render_html.stateless_widget_views(nbformat.read(ipynb, as_version=4)) == 0
+    py.write_text(py.read_text().replace("Move the slider:", "Move the slider now:", 1))
+    nb.sync(py)
+    book = nbformat.read(ipynb, as_version=4)
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+               for c in book.cells if c.cell_type == "code" for o in c.outputs)
+    assert render_html.stateless_widget_views(book) == 0
+    del book.metadata["widgets"]
+    assert render_html.stateless_widget_views(book) > 0

@@ -86,3 +86,18 @@ def test_precision_recall():
     collapsed = real[torch.arange(300) % 3] + 0.01 * torch.randn(300, 4, generator=g, dtype=torch.float64)
     p_c, r_c = precision_recall(real, collapsed)
     assert p_c > 0.9 and r_c < 0.05
+
+
+# --- GAN: distances of 2D samples to their target ------------------------------------
+from gmcourse.metrics import sample_divergences  # noqa: E402
+
+
+def test_sample_divergences_separate_exact_from_collapsed_samples():
+    target = ring8()
+    exact = sample_divergences(target.sample(1000, generator=torch.Generator().manual_seed(5)), target)
+    collapsed = sample_divergences(target.means[0].float().expand(1000, 2).clone(), target)
+    assert exact["w1"] < 0.05 and abs(exact["mmd2"]) < 0.01
+    # all mass on one of 8 modes: 7/8 of it moves a mean chord of the ring
+    chords = (target.means[1:] - target.means[0]).norm(dim=1).mean().item()
+    assert collapsed["w1"] == pytest.approx(7 / 8 * chords, rel=0.05)
+    assert collapsed["mmd2"] > 0.5

@@ -57,6 +57,8 @@ def sync(py: Path) -> Path:
             o = stored.get((c.cell_type, c.source))
             if o is not None and c.cell_type == "code":
                 c.outputs, c.execution_count = o.outputs, o.execution_count
+        if "widgets" in old.metadata:  # the kept widget outputs need their stored state
+            new.metadata["widgets"] = old.metadata["widgets"]
     new.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
                                   "language": "python"}
     new.metadata.setdefault("jupytext", {})["formats"] = "ipynb,py:percent"

@@ -81,6 +81,16 @@ def is_executed(book) -> bool:
     return bool(code) and all(c.execution_count for c in code) and any(c.outputs for c in code)
 
 
+def stateless_widget_views(book) -> int:
+    """Widget outputs whose model state the notebook does not hold (they cannot be drawn)."""
+    state = book.metadata.get("widgets", {}).get(
+        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    views = [o["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+             for c in book.cells if c.cell_type == "code" for o in c.get("outputs", [])
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    return sum(v not in state for v in views)
+
+
 def title_of(book, fallback: str) -> str:
     for c in book.cells:
         if c.cell_type == "markdown":
@@ -152,6 +162,9 @@ def render(chapters: list[Path] | None = None, out: Path = ROOT / "build" / "htm
         book = nbformat.read(py.with_suffix(".ipynb"), as_version=4)
         if is_executed(book):
             books.append((py.stem, book))
+            if stateless_widget_views(book):
+                print(f"warning: {py.stem} has widgets without stored state; re-run "
+                      f"`python tools/nb.py execute chapters/{py.name}`", flush=True)
         else:
             skipped.append(py.stem)
             print(f"skip {py.stem}: not executed", flush=True)

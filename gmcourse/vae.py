@@ -1,0 +1,292 @@
+"""Variational autoencoders: the ELBO, beta-VAE and the importance-weighted bound.
+
+Symbols (as on the slides)
+    x             data, images (B, C, H, W); D = C*H*W pixels
+    z             latent (B, d); prior p(z) = N(0, I)
+    q_phi(z|x)    encoder: N(mu_phi(x), diag sigma_phi(x)^2)
+    p_theta(x|z)  decoder: Bernoulli (binary pixels), Categorical (L grey levels), Normal
+    ELBO(x)       E_q[log p(x|z)] - KL(q(z|x) || p(z))  <=  log p(x)             Eq. (1)
+    log p(x) - ELBO(x) = KL(q(z|x) || p(z|x))  (the gap)                       Eq. (2)
+    z = mu + sigma * eps, eps ~ N(0, I)   reparameterisation                    Eq. (3)
+    beta          weight of the KL term (beta-VAE, Higgins et al. 2017)
+    IWAE_k(x)     log (1/k) sum_i p(x, z_i) / q(z_i|x), z_i ~ q                 Eq. (4)
+                  E IWAE_1 = ELBO <= E IWAE_k <= E IWAE_{k+1} <= log p(x) (Burda et al. 2016)
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .dists import Bernoulli, Categorical, DiscretizedLogistic, Normal, kl_normal
+from .nn import MLP
+
+
+# --- encoder and decoders: networks that return distributions ---------------------
+
+class GaussianEncoder(nn.Module):
+    """q_phi(z|x) = N(mu, diag sigma^2); ``net`` maps flattened x (B, D) to (B, 2d)."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x) -> Normal:
+        mu, s = self.net(x.flatten(1)).chunk(2, dim=-1)  # (B, D) -> 2 x (B, d)
+        return Normal(mu, F.softplus(s) + 1e-4)
+
+
+class BernoulliDecoder(nn.Module):
+    """p_theta(x|z) = prod_i Bernoulli(x_i; sigmoid(net(z)_i)), for binary pixels."""
+
+    def __init__(self, net: nn.Module, shape=(1, 8, 8)):
+        super().__init__()
+        self.net, self.shape = net, tuple(shape)
+
+    def forward(self, z) -> Bernoulli:
+        logits = self.net(z).unflatten(-1, self.shape)  # (..., d) -> (..., C, H, W)
+        return Bernoulli(logits, event_dims=len(self.shape))
+
+
+class CategoricalDecoder(nn.Module):
+    """p_theta(x|z) = prod_i Cat(x_i; softmax(net(z)_i)) over L grey levels per pixel."""
+
+    def __init__(self, net: nn.Module, shape=(1, 8, 8), levels: int = 17):
+        super().__init__()
+        self.net, self.shape, self.levels = net, tuple(shape), levels
+
+    def forward(self, z) -> Categorical:
+        logits = self.net(z).unflatten(-1, (*self.shape, self.levels))  # (..., C, H, W, L)
+        return Categorical(logits, event_dims=len(self.shape))
+
+
+class LogisticDecoder(nn.Module):
+    """p_theta(x|z) = prod_i DiscretizedLogistic(x_i; mu_i, s_i), (mu, log s) = net(z)."""
+
+    def __init__(self, net: nn.Module, shape=(1, 8, 8), levels: int = 17):
+        super().__init__()
+        self.net, self.shape, self.levels = net, tuple(shape), levels
+
+    def forward(self, z) -> DiscretizedLogistic:
+        mu, log_s = self.net(z).unflatten(-1, (2, *self.shape)).unbind(-len(self.shape) - 1)
+        return DiscretizedLogistic(mu, log_s.clamp_min(-7), self.levels, len(self.shape))
+
+
+class GaussianDecoder(nn.Module):
+    """p_theta(x|z) = N(net(z), sigma^2 I) with one learned sigma: a continuous density."""
+
+    def __init__(self, net: nn.Module, shape=(1, 8, 8), sigma: float = 0.1):
+        super().__init__()
+        self.net, self.shape = net, tuple(shape)
+        self.log_sigma = nn.Parameter(torch.tensor(math.log(sigma)))
+
+    def forward(self, z) -> Normal:
+        mu = self.net(z).unflatten(-1, self.shape)
+        return Normal(mu, self.log_sigma.exp().expand_as(mu), event_dims=len(self.shape))
+
+
+# --- the model -----------------------------------------------------------------------
+
+class VAE(nn.Module):
+    """A VAE: ``loss`` (negative beta-ELBO), ``elbo``, ``iwae``, ``sample``, ``reconstruct``."""
+
+    def __init__(self, encoder: nn.Module, decoder: nn.Module, latent_dim: int,
+                 beta: float = 1.0):
+        super().__init__()
+        self.encoder, self.decoder, self.latent_dim, self.beta = encoder, decoder, latent_dim, beta
+        self.register_buffer("mu0", torch.zeros(latent_dim))
+        self.register_buffer("sigma0", torch.ones(latent_dim))
+
+    def prior(self) -> Normal:
+        return Normal(self.mu0, self.sigma0)
+
+    def elbo(self, x, beta: float = 1.0, analytic_kl: bool = True):
+        """Per-example E_q[log p(x|z)] - beta KL(q || p), one reparameterised sample: (B,)."""
+        q = self.encoder(x)
+        z = q.sample()                                        # Eq. (3)
+        rec = self.decoder(z).log_prob(x)                     # log p(x|z), (B,)
+        if analytic_kl:
+            kl = kl_normal(q, self.prior())
+        else:  # the Monte Carlo alternative: log q(z|x) - log p(z) at the same z
+            kl = q.log_prob(z) - self.prior().log_prob(z)
+        return rec - beta * kl                                # Eq. (1)
+
+    def loss(self, x):
+        return -self.elbo(x, self.beta).mean()
+
+    @torch.no_grad()
+    def iwae(self, x, k: int = 100, chunk: int = 64):
+        """IWAE_k(x) per example (B,), an estimate of log p(x) from below, Eq. (4)."""
+        out = []
+        for xb in x.split(chunk):
+            q = self.encoder(xb)
+            z = q.sample((k,))                                # (k, b, d)
+            log_w = (self.decoder(z).log_prob(xb) + self.prior().log_prob(z)
+                     - q.log_prob(z))                         # (k, b)
+            out.append(torch.logsumexp(log_w, 0) - math.log(k))
+        return torch.cat(out)
+
+    def bits_per_dim(self, x, k: int = 100) -> float:
+        """-IWAE_k / (D ln 2): an upper bound (in expectation) on the model's bits per pixel.
+
+        In the decoder's units: with a 17-level Categorical decoder on digits this is the
+        course's "17-level digits" convention; with a Bernoulli decoder, binary pixels.
+        """
+        return -self.iwae(x, k).mean().item() / (x[0].numel() * math.log(2))
+
+    @torch.no_grad()
+    def sample(self, n: int):
+        """Decoder means at z ~ p(z): (n, C, H, W). ``self.decoder(z).sample()`` adds the
+        pixel noise of p(x|z), which for independent pixels looks like salt and pepper."""
+        return self.decoder(self.prior().sample((n,))).mean
+
+    @torch.no_grad()
+    def decode(self, z):
+        return self.decoder(z).mean
+
+    @torch.no_grad()
+    def reconstruct(self, x):
+        return self.decoder(self.encoder(x).mu).mean
+
+    @torch.no_grad()
+    def kl_per_dim(self, x):
+        """Average KL(q(z_j|x) || p(z_j)) of each latent dimension j over the data: (d,)."""
+        q, p = self.encoder(x), self.prior()
+        q.event_dims = 0
+        return kl_normal(q, Normal(p.mu, p.sigma, event_dims=0)).mean(0)
+
+    @torch.no_grad()
+    def active_units(self, x, threshold: float = 1e-2) -> int:
+        """Dimensions whose posterior mean varies with x: Cov_x(E_q[z_j]) > 0.01 (Burda et al.)."""
+        return int((self.encoder(x).mu.var(0) > threshold).sum())
+
+
+class Autoencoder(VAE):
+    """The deterministic autoencoder: z = mu_phi(x), loss -log p(x|z). No KL, so nothing
+    makes the codes of the data look like N(0, I), and decoding prior draws fails."""
+
+    def loss(self, x):
+        return -self.decoder(self.encoder(x).mu).log_prob(x).mean()
+
+
+# --- gradient estimators of d/dmu E_{z ~ N(mu, sigma^2)} f(z) --------------------------
+
+def reparam_grads(f, mu: float, sigma: float, n: int, generator=None):
+    """n single-sample estimates f'(mu + sigma eps), eps ~ N(0, 1): pathwise, Eq. (3)."""
+    eps = torch.randn(n, generator=generator, dtype=torch.float64)
+    z = (mu + sigma * eps).requires_grad_(True)
+    return torch.autograd.grad(f(z).sum(), z)[0]  # d f(z_i) / d mu = f'(z_i)
+
+
+def score_function_grads(f, mu: float, sigma: float, n: int, generator=None):
+    """n single-sample estimates f(z) d/dmu log N(z; mu, sigma^2) = f(z) (z - mu) / sigma^2."""
+    z = mu + sigma * torch.randn(n, generator=generator, dtype=torch.float64)
+    return f(z) * (z - mu) / sigma ** 2
+
+
+# --- a model where everything is exact -------------------------------------------------
+
+class LinearGaussian:
+    """p(z) = N(0, I_d), p(x|z) = N(W z + b, s^2 I_D): log p(x) and p(z|x) in closed form.
+
+    q(z|x) = N(m, S) with a full covariance S, so q can equal the true posterior.
+    """
+
+    def __init__(self, W, b, s: float):
+        self.W, self.b, self.s = torch.as_tensor(W).double(), torch.as_tensor(b).double(), s
+        self.D, self.d = self.W.shape
+
+    def log_prob(self, x):
+        """log N(x; b, W W^T + s^2 I), the exact marginal likelihood: (B,)."""
+        C = self.W @ self.W.T + self.s ** 2 * torch.eye(self.D, dtype=torch.float64)
+        return torch.distributions.MultivariateNormal(self.b, C).log_prob(x)
+
+    def posterior(self, x):
+        """p(z|x) = N(m, S), S = (I + W^T W / s^2)^-1, m = S W^T (x - b) / s^2."""
+        S = torch.linalg.inv(torch.eye(self.d, dtype=torch.float64) + self.W.T @ self.W / self.s ** 2)
+        return (x - self.b) @ self.W @ S / self.s ** 2, S  # (B, d), (d, d)
+
+    def elbo(self, x, m, S):
+        """ELBO of q = N(m, S) in closed form, Eq. (1): (B,)."""
+        r = x - m @ self.W.T - self.b  # (B, D)
+        rec = (-0.5 * self.D * math.log(2 * math.pi * self.s ** 2)
+               - ((r ** 2).sum(-1) + torch.trace(self.W @ S @ self.W.T)) / (2 * self.s ** 2))
+        kl = 0.5 * (torch.trace(S) + (m ** 2).sum(-1) - self.d - torch.logdet(S))
+        return rec - kl
+
+    def kl_to_posterior(self, x, m, S):
+        """KL(N(m, S) || p(z|x)) for Gaussians: the gap of Eq. (2)."""
+        m_p, S_p = self.posterior(x)
+        P = torch.linalg.inv(S_p)
+        dm = m - m_p
+        return 0.5 * (torch.trace(P @ S) + ((dm @ P) * dm).sum(-1) - self.d
+                      + torch.logdet(S_p) - torch.logdet(S))
+
+
+# --- configuration, training and the digits model ------------------------------------
+
+@dataclass
+class VAEConfig:
+    latent_dim: int = 2
+    hidden: int = 256
+    depth: int = 2
+    likelihood: str = "categorical"  # "bernoulli" (binary), "categorical", "logistic", "gaussian"
+    levels: int = 17                 # grey levels of the categorical decoder
+    beta: float = 1.0
+    steps: int = 3000
+    batch_size: int = 128
+    lr: float = 1e-3
+
+
+def build_vae(cfg: VAEConfig, shape=(1, 8, 8), autoencoder: bool = False) -> VAE:
+    D, d = math.prod(shape), cfg.latent_dim
+    encoder = GaussianEncoder(MLP(D, 2 * d, cfg.hidden, cfg.depth))
+    decoders = {
+        "bernoulli": lambda: BernoulliDecoder(MLP(d, D, cfg.hidden, cfg.depth), shape),
+        "categorical": lambda: CategoricalDecoder(MLP(d, D * cfg.levels, cfg.hidden, cfg.depth),
+                                                  shape, cfg.levels),
+        "logistic": lambda: LogisticDecoder(MLP(d, 2 * D, cfg.hidden, cfg.depth), shape,
+                                            cfg.levels),
+        "gaussian": lambda: GaussianDecoder(MLP(d, D, cfg.hidden, cfg.depth), shape)}
+    return (Autoencoder if autoencoder else VAE)(encoder, decoders[cfg.likelihood](), d, cfg.beta)
+
+
+def train_vae(cfg: VAEConfig, x, seed: int = 0, autoencoder: bool = False, progress=True,
+              model: VAE | None = None):
+    """Fit a VAE (or the plain autoencoder) on images x, built here unless ``model`` is
+    given; returns (model, history). Batches go to the model's device."""
+    from .train import fit
+    torch.manual_seed(seed)
+    model = model or build_vae(cfg, tuple(x.shape[1:]), autoencoder).to(x.device)
+    history = fit(model, x, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
+                  progress=progress, generator=torch.Generator().manual_seed(seed),
+                  desc=f"{type(model).__name__} d={cfg.latent_dim} beta={cfg.beta:g}")
+    return model, history
+
+
+DIGITS_VAE = VAEConfig(latent_dim=16, hidden=256, likelihood="logistic", steps=2000)
+
+
+def digits_vae(seed: int = 0, steps: int | None = None) -> VAE:
+    """The digits VAE of chapter 09 (CPU, eval mode), trained once and cached.
+
+    A discretized-logistic decoder on the 17 grey levels: ``bits_per_dim(x_test)`` is
+    -IWAE_100 / (64 ln 2) in the "17-level digits, bits per pixel" convention, an upper
+    bound (in expectation) on the model's exact value.
+    ``sample(n)`` returns decoder means (n, 1, 8, 8) in [0, 1].
+    """
+    from dataclasses import asdict, replace
+    from .checkpoint import cached
+    from .data import load_images
+    cfg = DIGITS_VAE if steps is None else replace(DIGITS_VAE, steps=steps)
+    x = load_images("digits", "train")
+
+    def build():
+        torch.manual_seed(seed)
+        return build_vae(cfg)
+
+    return cached(f"digits_vae_s{seed}", {**asdict(cfg), "seed": seed}, build,
+                  lambda m: train_vae(cfg, x, seed, progress=False, model=m))
