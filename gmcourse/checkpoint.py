@@ -31,7 +31,8 @@ def state_hash(state: dict) -> str:
     for k in sorted(state):
         t = state[k].detach().cpu().contiguous()
         h.update(f"{k}:{tuple(t.shape)}:{t.dtype};".encode())
-        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+        # flattened first: a 0-d buffer (BatchNorm's step counter) cannot be viewed as bytes
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return h.hexdigest()
 
 

@@ -51,3 +51,14 @@ def test_cached_trains_once(tmp_path):
     assert len(calls) == 1 and torch.equal(m2[0].weight, m1[0].weight)
     checkpoint.cached("c", Cfg(hidden=9), build, train, root=tmp_path)
     assert len(calls) == 2  # a different config retrains
+
+
+def test_batchnorm_counter_roundtrips(tmp_path):
+    """0-d buffers (BatchNorm's num_batches_tracked) hash and load like any tensor."""
+    a = torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.BatchNorm1d(4))
+    a(torch.randn(8, 2))
+    checkpoint.save(a, "bn", Cfg(), root=tmp_path)
+    b = checkpoint.load(torch.nn.Sequential(torch.nn.Linear(2, 4), torch.nn.BatchNorm1d(4)),
+                        "bn", Cfg(), root=tmp_path)
+    assert b[1].num_batches_tracked.item() == 1
+    assert checkpoint.state_hash(a.state_dict()) == checkpoint.state_hash(b.state_dict())
