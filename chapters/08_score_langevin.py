@@ -1,0 +1,257 @@
+# %% [markdown]
+# # 08 · Scores, Langevin dynamics and denoising score matching
+#
+# A density $p(x)$ is hard to learn because of its normalising constant $Z$. Its **score**
+#
+# $$s(x) = \nabla_x \log p(x) \qquad (1)$$
+#
+# does not see $Z$ at all ($\nabla_x \log Z = 0$), and it is all we need to *sample*:
+# Langevin dynamics turns a score into samples. This chapter builds the score-based family
+# in four steps: the score of a known density, Langevin sampling with it and why it fails
+# on separated modes, annealing over noise levels (NCSN, Song and Ermon 2019), and learning
+# the scores from data by **denoising score matching**. It ends with the SDE view that joins
+# this chapter to DDPM (chapter 07). The code is `gmcourse/score.py`.
+
+# %%
+import matplotlib.pyplot as plt
+import torch
+
+from gmcourse.config import setup, pick
+from gmcourse import score as S, viz, widgets
+from gmcourse.data import GaussianMixture
+
+device = setup(seed=0)
+
+# %% [markdown]
+# ## The score as a vector field
+#
+# For a Gaussian mixture $p(x) = \sum_k w_k \mathcal N(x; \mu_k, \Sigma_k)$ the score is a
+# responsibility-weighted pull towards the means,
+#
+# $$s(x) = \sum_k r_k(x)\, \Sigma_k^{-1} (\mu_k - x), \qquad
+# r_k(x) = \frac{w_k \mathcal N(x; \mu_k, \Sigma_k)}{p(x)} . \qquad (2)$$
+#
+# `S.MixtureScore(p)` implements (2) (a unit test checks it against the autograd gradient of
+# `log_prob`). The arrows point uphill on $\log p$; far from the data they are long, between
+# two modes they cancel.
+
+# %%
+p3 = GaussianMixture([[-2.5, -1.0], [2.5, -1.0], [0.0, 2.5]], std=0.8,
+                     weights=[0.3, 0.3, 0.4], name="three_modes")
+s3 = S.MixtureScore(p3)
+xx, yy, pts = viz.grid_points(5.0, 21)
+v = s3(pts)
+fig, ax = plt.subplots(figsize=(5, 5))
+viz.plot_density(p3.log_prob, extent=5.0, ax=ax, title="p(x) and its score")
+_ = ax.quiver(pts[:, 0], pts[:, 1], v[:, 0], v[:, 1], color="w", angles="xy", scale=60)
+
+# %% [markdown]
+# ## Langevin dynamics
+#
+# Follow the score uphill, plus noise:
+#
+# $$x_{t+1} = x_t + \frac{\epsilon}{2} s(x_t) + \sqrt{\epsilon}\, z_t, \qquad z_t \sim
+# \mathcal N(0, I). \qquad (3)$$
+#
+# Without the noise this is gradient ascent and every chain stops at a mode. With it, as
+# $\epsilon \to 0$ and $T \to \infty$, $x_T$ is an exact sample of $p$ (for a Gaussian
+# target the unit tests check the mean and covariance the chain reaches, including the
+# small bias a finite $\epsilon$ leaves). Eight chains from **one** starting point between
+# the modes reach different modes:
+
+# %%
+g = torch.Generator().manual_seed(0)
+path = []
+x_start = torch.zeros(8, 2)
+S.langevin(s3, x_start, eps=0.01, steps=pick(smoke=100, lecture=600), generator=g, path=path)
+path = torch.stack([x_start] + path)  # (T + 1, chains, 2)
+fig, ax = plt.subplots(figsize=(5, 5))
+viz.plot_density(p3.log_prob, extent=5.0, ax=ax, title="8 Langevin chains from (0, 0)")
+for c in range(path.shape[1]):
+    ax.plot(path[:, c, 0], path[:, c, 1], lw=0.8)
+_ = ax.plot(0, 0, "w*", ms=12)
+
+# %% [markdown]
+# ## Slow mixing: Langevin gets the weights of separated modes wrong
+#
+# Song and Ermon's example (their Figure 3): $p = \frac15 \mathcal N((-5,-5), I) +
+# \frac45 \mathcal N((5,5), I)$. Between the modes the density is about $e^{-25}$ times
+# smaller than at them, so a chain almost never crosses; it stays in the mode whose basin
+# it started in. Started uniformly on $[-8, 8]^2$, about half the chains start on each
+# side, and plain Langevin returns about **0.5 / 0.5** instead of 0.2 / 0.8. (Worse, the
+# score itself barely knows the weights: in the basin of mode $k$, $s(x) \approx \mu_k - x$
+# whatever $w_k$ is.)
+#
+# **Annealed Langevin dynamics** (NCSN's Algorithm 1) samples first the data convolved with
+# wide noise, $p_{\sigma}= p * \mathcal N(0, \sigma^2 I)$ for $\sigma_1 = 20$, where the
+# two modes merge into one blob and chains move freely, and then follows a geometric ladder
+# $\sigma_1 > \dots > \sigma_L$ down to 1, with step $\alpha_i = \epsilon\,
+# \sigma_i^2/\sigma_L^2$ at level $i$. The mass settles into the modes while they still
+# communicate. Settings as in the paper: $\epsilon = 0.1$; plain: $T = 1000$ steps;
+# annealed: $L = 10$ levels, 100 steps each. The perturbed mixtures are mixtures again
+# (`S.perturbed`: covariances $\Sigma_k + \sigma^2 I$), so every score here is exact.
+
+# %%
+cfg3 = pick(smoke=S.Fig3Config(n=300, steps=100, steps_each=10), lecture=S.Fig3Config())
+two = S.two_modes()
+runs = S.fig3(cfg3, seed=0)
+fig, axes = plt.subplots(1, 4, figsize=(14, 3.6))
+for ax, name in zip(axes, ["exact", "start", "plain", "annealed"]):
+    w = S.mode_weights(runs[name], two)
+    viz.plot_samples(runs[name], ax=ax, extent=9, s=2,
+                     title=f"{name}: weights {w[0]:.2f} / {w[1]:.2f}")
+fig.tight_layout()
+
+# %% [markdown]
+# The benchmark `python -m gmcourse.bench score_langevin` repeats this over three seeds:
+# annealed Langevin's largest weight error stays under 0.05 and plain Langevin's is about
+# 0.3 (a unit test checks both at these settings).
+#
+# Try it: the step size $\epsilon$, the steps per level and the number of levels
+# ($L = 1$ is plain Langevin with step $\epsilon$).
+
+# %% tags=["nbval-ignore-output"]
+import ipywidgets as W
+
+widgets.live(widgets.draw_annealed_langevin, figsize=(5, 5),
+             eps=W.FloatLogSlider(value=0.1, base=10, min=-2, max=0, step=0.25,
+                                  description="eps"),
+             steps=W.SelectionSlider(options=[10, 25, 50, 100], value=50,
+                                     description="steps/level"),
+             levels=W.IntSlider(value=10, min=1, max=10, description="levels L"))
+
+# %% [markdown]
+# ## Learning the score: denoising score matching
+#
+# For data we do not have $\nabla \log p$. But we do know the score of the **noise** we add:
+# if $\tilde x = x + \sigma z$, then $\nabla_{\tilde x} \log q(\tilde x \mid x) =
+# -(\tilde x - x)/\sigma^2 = -z/\sigma$, and (Vincent 2011) the network that regresses on it,
+#
+# $$\min_\theta\ \mathbb E_{x, z}\, \big\lVert s_\theta(x + \sigma z, \sigma) + z/\sigma
+# \big\rVert^2 , \qquad (4)$$
+#
+# learns the score of $p_\sigma$. NCSN trains one network for all noise levels at once,
+# weighting level $\sigma$ by $\lambda(\sigma) = \sigma^2$ so that every level counts alike:
+# the loss becomes $\tfrac12\,\mathbb E \lVert \sigma s_\theta(\tilde x, \sigma) + z\rVert^2$
+# (`NCSN.loss`; a unit test checks its value for a known score in closed form). The network
+# is `s_theta = net(x, log sigma) / sigma`, since the score of $p_\sigma$ has size
+# $\sim 1/\sigma$ (NCSNv2).
+#
+# We learn the two-mode mixture from samples only, then sample with annealed Langevin.
+
+# %%
+cfg_toy = S.ToyNCSNConfig(steps=pick(smoke=30, lecture=1500))
+model, history = S.train_toy(two, cfg_toy)
+x_learned = model.sample(pick(smoke=200, lecture=2000), generator=torch.Generator().manual_seed(3))
+w = S.mode_weights(x_learned, two)
+print(f"learned scores, annealed Langevin: weights {w[0]:.2f} / {w[1]:.2f} (true 0.20 / 0.80)")
+
+# %%
+fig, axes = plt.subplots(1, 4, figsize=(15, 3.8))
+viz.plot_history(history, ax=axes[0], title="denoising score matching loss")
+xx, yy, pts = viz.grid_points(9.0, 17)
+exact = S.MixtureScore(two)
+for ax, sigma in zip(axes[1:3], [1.0, 5.0]):
+    with torch.no_grad():
+        learned = model.score(pts, sigma)
+    true = exact(pts, sigma)
+    ax.quiver(pts[:, 0], pts[:, 1], true[:, 0], true[:, 1], color="k", angles="xy", alpha=0.5)
+    ax.quiver(pts[:, 0], pts[:, 1], learned[:, 0], learned[:, 1], color="C1", angles="xy",
+              alpha=0.8)
+    ax.set(aspect="equal", title=f"score at sigma = {sigma:g}: exact, learned")
+_ = viz.plot_samples(x_learned, ax=axes[3], extent=9, s=2, title="samples, learned scores")
+fig.tight_layout()
+
+# %% [markdown]
+# The test suite trains this model at these settings and checks the learned score within
+# 20% of the exact one at $\sigma = 1, 3, 10$ and the sampled weights within 0.07 of
+# 0.2 / 0.8: learned scores are good enough for annealing to work.
+#
+# ## Digits
+#
+# The same model on the 64 pixels of the 8x8 digits (`S.digits_ncsn`: a `TimeMLP` score
+# network, $\sigma$ from 8 down to 0.02 in 20 levels, 10 Langevin steps each). The last
+# step is **Tweedie's formula**: the posterior mean $\mathbb E[x \mid \tilde x] = \tilde x
+# + \sigma_L^2\, s(\tilde x, \sigma_L)$ removes the remaining noise (NCSNv2). Below, the
+# chain of one batch at a few levels: structure appears at the middle noise levels.
+
+# %%
+digits_model = S.digits_ncsn(steps=pick(smoke=20, lecture=None))
+path = []
+x_dig = digits_model.sample(10, generator=torch.Generator().manual_seed(0), path=path)
+cfg_d = S.DigitsNCSNConfig()
+every = cfg_d.steps_each
+levels = [0, 5, 10, 15, 19]
+fig, axes = plt.subplots(len(levels) + 1, 1, figsize=(8, 6.5))
+for ax, i in zip(axes, levels):
+    viz.image_grid(path[(i + 1) * every - 1].clamp(0, 1), nrow=10, ax=ax)
+    ax.set_title(f"after level {i + 1}: sigma = {float(digits_model.sigmas[i]):.2f}", fontsize=9)
+_ = viz.image_grid(x_dig, nrow=10, ax=axes[-1], title="denoised samples")
+fig.tight_layout()
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 4))
+_ = viz.image_grid(digits_model.sample(pick(smoke=20, lecture=100),
+                                       generator=torch.Generator().manual_seed(1)),
+                   nrow=20, ax=ax, title="NCSN samples of 8x8 digits")
+
+# %% [markdown]
+# ## The SDE view, and the link to DDPM
+#
+# Let the noise level grow continuously with a time $t \in [0, 1]$: data diffuse by a
+# stochastic differential equation $dx = f(x, t)\,dt + g(t)\,dw$ (Song et al. 2021).
+#
+# * **VE SDE** (variance exploding): $f = 0$, $g(t) = \sqrt{d\sigma^2(t)/dt}$ with
+#   $\sigma(t) = \sigma_{\min}(\sigma_{\max}/\sigma_{\min})^t$. Then $x_t = x_0 +
+#   \sigma(t) z$: NCSN's noise levels, made continuous.
+# * **VP SDE** (variance preserving): $f = -\tfrac12 \beta(t) x$, $g = \sqrt{\beta(t)}$.
+#   Then $x_t = m(t) x_0 + \sqrt{1 - m(t)^2}\, z$ with $m(t) = e^{-\frac12\int_0^t
+#   \beta}$: DDPM's forward process in the limit of many small steps, with
+#   $\bar\alpha = m(t)^2$.
+#
+# Time runs backwards through the **reverse SDE** $dx = [f - g^2 s(x, t)]\,dt + g\,d\bar
+# w$ (Anderson 1982), and every marginal $p_t$ is shared by a deterministic
+# **probability-flow ODE**
+#
+# $$\frac{dx}{dt} = f(x, t) - \tfrac12 g(t)^2\, s(x, t) . \qquad (5)$$
+#
+# Both need only the score of $p_t$. For our mixture it is exact again (`S.marginal_score`).
+# Samplers: Euler-Maruyama for the SDE (`S.reverse_sde`), Heun's method for the ODE
+# (`S.probability_flow`).
+
+# %%
+vp = S.VPSDE()
+score_t = S.marginal_score(two, vp)
+xT = vp.prior(pick(smoke=300, lecture=2000), generator=torch.Generator().manual_seed(0)).double()
+ode_path, sde_path = [], []
+x_ode = S.probability_flow(vp, score_t, xT, steps=pick(smoke=20, lecture=200), path=ode_path)
+x_sde = S.reverse_sde(vp, score_t, xT, steps=pick(smoke=50, lecture=500),
+                      generator=torch.Generator().manual_seed(1), path=sde_path)
+fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+for ax, name, x_end, pth in [(axes[0], "probability-flow ODE", x_ode, ode_path),
+                             (axes[1], "reverse SDE", x_sde, sde_path)]:
+    pth = torch.stack([xT] + pth)  # (steps + 1, n, 2)
+    for c in range(12):
+        ax.plot(pth[:, c, 0], pth[:, c, 1], lw=0.7)
+    viz.plot_samples(x_end, ax=ax, s=1, alpha=0.3, c="k")
+    w = S.mode_weights(x_end, two)
+    ax.set(xlim=(-9, 9), ylim=(-9, 9), title=f"VP, {name}: weights {w[0]:.2f} / {w[1]:.2f}")
+fig.tight_layout()
+
+# %% [markdown]
+# The ODE's paths are smooth and each starting point has one end; the SDE's wander. Both
+# recover the weights (a unit test: within 0.03, for the VP and the VE SDE, and each mode
+# with its unit variance). The VE SDE needs $\sigma_{\max}$ large against the data's spread,
+# here 100, so that its prior $\mathcal N(0, \sigma_{\max}^2 I)$ matches $p_1$; the
+# deterministic ODE is the more sensitive of the two to that mismatch.
+#
+# **Epsilon-prediction is a scaled score.** Given $x_t = m x_0 + \mathrm{std}\, z$, the
+# score of $p_t$ is $\nabla \log p_t(x_t) = -\mathbb E[z \mid x_t]/\mathrm{std}$. DDPM's
+# $\epsilon_\theta$ regresses $z$ on $x_t$, so it estimates $\mathbb E[z \mid x_t]$:
+#
+# $$\epsilon_\theta(x_t, t) = -\mathrm{std}(t)\; s_\theta(x_t, t), \qquad \mathrm{std}(t) =
+# \sqrt{1 - \bar\alpha_t} .$$
+#
+# DDPM's loss is denoising score matching on the VP SDE with weight $\lambda = 1 -
+# \bar\alpha_t$, and its ancestral sampler is a discretisation of the reverse SDE; DDIM with
+# $\eta = 0$ is one of the probability-flow ODE (chapter 07).
