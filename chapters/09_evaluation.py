@@ -170,7 +170,8 @@ _ = viz.plot_samples(clusters, ax=axes[1], title="same mean and covariance", ext
 # %%
 from gmcourse import compare
 
-table = compare.trilemma(x_test, clf, steps=pick(smoke=2, lecture=None))
+table = compare.trilemma(x_test, clf, steps=pick(smoke=2, lecture=None),
+                         n=pick(smoke=32, lecture=None))
 print(compare.format_table(table))
 
 # %%
@@ -185,8 +186,9 @@ fig, axes = plt.subplots(1, 2, figsize=(10, 4))
 for r in shown:
     axes[0].scatter(r["recall"], r["fid"], s=30)
     axes[0].annotate(r["model"], (r["recall"], r["fid"]), fontsize=7)
-    axes[1].scatter(r["samples_per_s"], r["fid"], s=30)
-    axes[1].annotate(r["model"], (r["samples_per_s"], r["fid"]), fontsize=7)
+    if r["samples_per_s"]:
+        axes[1].scatter(r["samples_per_s"], r["fid"], s=30)
+        axes[1].annotate(r["model"], (r["samples_per_s"], r["fid"]), fontsize=7)
 axes[0].set(xlabel="recall (diversity) →", ylabel="FID, local classifier (lower is better)",
             title="quality vs diversity")
 _ = axes[1].set(xlabel="samples per second (log) →", xscale="log", ylabel="FID",

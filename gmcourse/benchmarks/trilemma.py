@@ -16,7 +16,8 @@ def run(profile):
     t0 = time.perf_counter()
     x_test = load_images("digits", "test")
     rows = compare.trilemma(x_test, digit_classifier(),
-                            steps=pick(smoke=2, lecture=None, profile=profile))
+                            steps=pick(smoke=2, lecture=None, profile=profile),
+                            n=pick(smoke=32, lecture=None, profile=profile))
     seconds = time.perf_counter() - t0
     print(compare.format_table(rows))
     out = [{"metric": f"{r['model']}: {k}", "value": r[k]}
