@@ -9,6 +9,7 @@ distance; MMD^2 the squared maximum mean discrepancy.
                      Monte Carlo with a standard error (``f_divergence_mc``, ``kl_mc``)
     samples only:    mmd2, wasserstein (exact OT), sliced_wasserstein, and
                      classifier_f_divergence (a density-ratio estimate)
+    disjoint supports: parallel_lines (exact), blurred_lines (differentiable in theta)
 """
 from __future__ import annotations
 
@@ -95,8 +96,9 @@ def grid(extent: float = 6.0, n: int = 200, dtype=torch.float64):
     return torch.stack([xx.reshape(-1), yy.reshape(-1)], 1), h * h
 
 
-def f_divergence_grid(p, q, gen: Generator, extent: float = 6.0, n: int = 200):
-    """D_f(p || q) for 2D densities by grid quadrature (midpoint rule, n x n cells).
+def f_divergence_grid(p, q, gen: Generator, extent: float = 6.0, n: int = 200) -> float:
+    """D_f(p || q) for 2D densities (objects with ``log_prob``) by grid quadrature
+    (midpoint rule, n x n cells over [-extent, extent]^2).
 
     Accurate when both densities are smooth at the cell size and negligible outside."""
     pts, area = grid(extent, n)
@@ -104,10 +106,12 @@ def f_divergence_grid(p, q, gen: Generator, extent: float = 6.0, n: int = 200):
 
 
 def kl_grid(p, q, **grid_args) -> float:
+    """KL(p || q) for 2D densities by grid quadrature (``f_divergence_grid``)."""
     return f_divergence_grid(p, q, F_DIVERGENCES["KL"], **grid_args)
 
 
 def js_grid(p, q, **grid_args) -> float:
+    """JS(p, q) in nats, in [0, log 2], for 2D densities by grid quadrature."""
     return f_divergence_grid(p, q, F_DIVERGENCES["JS"], **grid_args)
 
 

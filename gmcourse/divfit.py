@@ -207,9 +207,10 @@ def all_values(p, q: MixtureModel, extent: float, n: int = 48, bandwidth: float 
 
 class LiveFit:
     """The state behind the divergence-fit widget. Each update runs a few L-BFGS steps on
-    a coarse grid from the last optimum for this divergence, the moment-matched Gaussian
-    and the most promising mode (W2, the costly one, from the last optimum only), so a slider move costs tens of
-    milliseconds and the fit is the best one, not an accident of the slider's history."""
+    a coarse grid from the last optimum for this divergence, from the moment-matched
+    Gaussian and from the most promising mode (W2, the costly one, from the last optimum
+    only): a slider move costs tens of milliseconds, and the fit does not depend on the
+    slider's history (the symmetric saddle of reverse KL, say, is not kept)."""
 
     def __init__(self, n: int = 48, iters: int = 10, bandwidth: float = 1.0, margin: float = 2.0,
                  w2_samples: int = 128):
@@ -254,8 +255,8 @@ def estimator_study(ns, repeats: int, shift: float = 1.0, seed: int = 0) -> dict
     q = GaussianMixture(p.means + torch.tensor([shift, 0.0], dtype=torch.float64), p.covs, p.weights)
     js = F_DIVERGENCES["JS"]
     estimators = {  # name: (truth, estimate from x ~ p, y ~ q and n)
-        "KL, Monte Carlo": (f_divergence_grid(p, q, F_DIVERGENCES["KL"], 8, 400),
-                            lambda x, y, g: kl_mc(p, q, len(x), g)[0]),
+        "KL, Monte Carlo": (f_divergence_grid(p, q, F_DIVERGENCES["KL"], 8, 400),  # its own n
+                            lambda x, y, g: kl_mc(p, q, len(x), g)[0]),  # samples of p
         "JS, classifier": (f_divergence_grid(p, q, js, 8, 400),
                            lambda x, y, g: classifier_f_divergence(x, y, js, steps=200)),
         "MMD^2, unbiased": (mmd2_exact(p, q), lambda x, y, g: mmd2(x, y)),

@@ -139,7 +139,7 @@ class GlowConfig:
     hidden: int = 64
     alpha: float = 0.05
     levels: int = 17
-    train_steps: int = 2000
+    train_steps: int = 1000
     batch_size: int = 128
     lr: float = 2e-3
 
@@ -186,4 +186,5 @@ def digits_flow(seed: int = 0, steps: int | None = None) -> DequantizedFlow:
         seed_everything(seed)
         train_glow(model, x, cfg)
 
-    return cached(f"digits_flow_seed{seed}", {"cfg": cfg, "seed": seed}, build, train).cpu()
+    name = f"digits_flow_seed{seed}_steps{cfg.train_steps}"
+    return cached(name, {"cfg": cfg, "seed": seed}, build, train).cpu()

@@ -91,7 +91,7 @@ class SplineCoupling(nn.Module):
         return self._apply_spline(z, inverse=True)
 
 
-def spline_flow_2d(cfg=None, bins: int = 16, bound: float = 4.0):
+def spline_flow_2d(cfg=None, bins: int = 16, bound: float = 3.0):
     """A neural spline flow for 2D points: [ActNorm, SplineCoupling] x cfg.layers."""
     from .flows import ActNorm, Flow, Flow2DConfig, coupling_mlp, masks_2d
     cfg = cfg or Flow2DConfig()

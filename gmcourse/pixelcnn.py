@@ -211,7 +211,8 @@ class PixelCNN(nn.Module):
         x = self.dist.value(torch.zeros(n, C, H, W, dtype=torch.long, device=device))
         for r in range(H):
             for c in range(W):
-                logits = self.logits(x)[:, :, r:r + 1, c:c + 1]  # only x_<i matter here
+                # rows below r never reach row r (causal masks, top-only padding): skip them
+                logits = self.logits(x[:, :, :r + 1])[:, :, r:r + 1, c:c + 1]
                 x[:, :, r:r + 1, c:c + 1] = self.dist.sample(logits)
         return x
 
@@ -277,15 +278,59 @@ def fit_code_prior(codes: torch.Tensor, K: int, cfg: PixelCNNConfig | None = Non
     return fit_pixelcnn(codes, cfg, progress, dist=Categorical(K))[0].eval()
 
 
-DIGITS_STEPS = 1000
+def image_pixelcnn(levels: int = 17, gated: bool = True, dataset: str = "digits",
+                   seed: int = 0, steps: int | None = None, device=None) -> PixelCNN:
+    """A PixelCNN trained on a train split, cached in data/checkpoints. levels=2: binarized
+    images (threshold 0.5); K > 2: x * (K-1) in 0..K-1 (17 for digits, 256 for 8-bit).
+    Digits get the small CPU network; 28x28 datasets a larger one, meant for a GPU."""
+    from .checkpoint import cached
+    from .data import load_images
+    cfg = PixelCNNConfig(levels=levels, gated=gated, seed=seed, steps=steps or 1000)
+    if dataset != "digits":
+        cfg = PixelCNNConfig(levels=levels, gated=gated, seed=seed, steps=steps or 20_000,
+                             hidden=64, layers=8, batch_size=128, lr=1e-3)
+    x = load_images(dataset, "train", binarize=levels == 2).to(device)
+    name = f"pixelcnn_{dataset}{levels}_{'gated' if gated else 'plain'}_seed{seed}_{cfg.steps}"
+    model = cached(name, cfg, lambda: build(cfg, x.shape[1:]).to(device),
+                   lambda m: train(m, x, cfg))
+    return model.to(device)
 
 
 def digits_pixelcnn(seed: int = 0, steps: int | None = None) -> PixelCNN:
-    """The gated PixelCNN of chapter 06 on 17-level digits (x * 16 in 0..16), trained once
-    and cached. ``.sample(n)`` is in [0, 1]; ``.bits_per_dim(x)`` is exact (not a bound)."""
-    from .checkpoint import cached
-    from .data import load_images
-    cfg = PixelCNNConfig(levels=17, seed=seed, steps=steps or DIGITS_STEPS)
-    x = load_images("digits", "train")
-    return cached(f"pixelcnn_digits_seed{seed}", cfg, lambda: build(cfg),
-                  lambda m: train(m, x, cfg))
+    """Chapter 09's PixelCNN: the gated model of chapter 06 on 17-level digits (cached).
+    ``.sample(n)`` is in [0, 1]; ``.bits_per_dim(x)`` is exact (not a bound)."""
+    return image_pixelcnn(17, True, "digits", seed, steps)
+
+
+# --- what the chapter measures ----------------------------------------------------------
+
+def input_gradients(net: nn.Module, c_in: int, H: int, W: int, seed: int = 0) -> torch.Tensor:
+    """|d output pixel i / d input pixel j|, summed over channels: (H*W, H, W), raster order i.
+
+    Exactly zero where output i cannot see input j: the receptive field, blind spot included.
+    """
+    x = torch.randn(1, c_in, H, W, generator=torch.Generator().manual_seed(seed))
+    J = torch.autograd.functional.jacobian(lambda x: net(x)[0].sum(0).flatten(), x,
+                                           vectorize=True)  # (HW, 1, C_in, H, W)
+    return J.abs().sum(dim=(1, 2))
+
+
+@torch.no_grad()
+def sampling_seconds(model: PixelCNN, sides=(4, 8, 12, 16), n: int = 8) -> list[dict]:
+    """Wall time of ``model.sample(n)`` for square images of each side: H W passes of a
+    network whose cost grows with H W, so about (H W)^2 in all for large images."""
+    import time
+    rows = []
+    for s in sides:
+        model.sample(n, shape=(1, min(s, 4), min(s, 4)))  # warm-up
+        t0 = time.perf_counter()
+        model.sample(n, shape=(1, s, s))
+        rows.append({"side": s, "pixels": s * s, "seconds": time.perf_counter() - t0})
+    return rows
+
+
+def power_law_exponent(x, y) -> float:
+    """Slope a of the least-squares line log y = a log x + b."""
+    lx, ly = torch.tensor(x, dtype=torch.float64).log(), torch.tensor(y, dtype=torch.float64).log()
+    lx = lx - lx.mean()
+    return ((lx * (ly - ly.mean())).sum() / (lx * lx).sum()).item()

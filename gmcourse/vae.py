@@ -267,6 +267,33 @@ def train_vae(cfg: VAEConfig, x, seed: int = 0, autoencoder: bool = False, progr
     return model, history
 
 
+class DynamicBinarized:
+    """Binary images drawn afresh each time, x ~ Bernoulli(grey level), as in the VAE
+    literature on MNIST; ``train.fit`` draws batches with ``sample(n)``."""
+
+    def __init__(self, x):
+        self.x, self.shape, self.device = x, x.shape, x.device
+
+    def sample(self, n, generator=None):
+        idx = torch.randint(len(self.x), (n,), generator=generator).to(self.device)
+        on_cpu = self.device.type == "cpu"  # a CPU generator cannot drive CUDA draws
+        return torch.bernoulli(self.x[idx], generator=generator if on_cpu else None)
+
+
+@torch.no_grad()
+def evaluate(model: VAE, x, k: int = 100, chunk: int = 64) -> dict:
+    """Test -ELBO and -IWAE_k in nats per image, and -IWAE_k in bits per dimension."""
+    neg_elbo = torch.cat([-model.elbo(xb) for xb in x.split(256)]).mean().item()
+    nll = -model.iwae(x, k, chunk).mean().item()
+    return {"-ELBO": neg_elbo, f"IWAE-{k} NLL": nll,
+            "bits/dim": nll / (x[0].numel() * math.log(2))}
+
+
+# the chapter's settings (chapter 04 and its tests use these)
+LATENT_2D = VAEConfig(latent_dim=2, hidden=256, likelihood="bernoulli", steps=3000)
+BETA_SWEEP = VAEConfig(latent_dim=16, hidden=256, likelihood="bernoulli", steps=2000)
+BETAS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
 DIGITS_VAE = VAEConfig(latent_dim=16, hidden=256, likelihood="logistic", steps=2000)
 
 

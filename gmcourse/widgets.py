@@ -122,7 +122,8 @@ def draw_parallel_lines(fig, theta: float = 1.0):
     ax1.plot([0, 0], [0, 1], "C0", lw=4, label="$P_0$")
     ax1.plot([theta, theta], [0, 1], "C1", lw=4, label=r"$P_\theta$")
     ax1.annotate("", (theta, 0.5), (0, 0.5), arrowprops={"arrowstyle": "->"})
-    ax1.set(xlim=(-2.2, 2.2), ylim=(-0.2, 1.2), title=f"theta = {theta:.2f}", yticks=[])
+    ax1.set(xlim=(-2.2, 2.2), ylim=(-0.2, 1.2), title=f"theta = {theta:.2f}", yticks=[],
+            xticks=[-2, 0, 2])  # few ticks: tick labels are most of the drawing time
     ax1.legend(loc="lower left", fontsize=8)
     t = np.array(_THETAS)
     for i, (k, v) in enumerate(curves.items()):
@@ -134,7 +135,8 @@ def draw_parallel_lines(fig, theta: float = 1.0):
                 ax2.plot(t[side], v[side], lw=2, color=f"C{i}", label=k if side[0] else None)
             ax2.plot(0, v[t == 0][0], "o", color=f"C{i}", ms=4)
     ax2.axvline(theta, color="k", lw=0.8)
-    ax2.set(xlabel="theta", ylim=(-0.05, 2.1),
+    ax2.set(xlabel="theta", ylim=(-0.05, 2.1), xticks=[-2, -1, 0, 1, 2], yticks=[0, 0.693, 1, 2],
+            yticklabels=["0", "log 2", "1", "2"],
             title=f"JS {now['JS']:.3f}   TV {now['TV']:.2f}   KL {now['KL']:.3g}   W1 {now['W1']:.2f}")
     ax2.legend(loc="upper center", fontsize=8, ncol=2)
     fig.subplots_adjust(left=0.04, right=0.98, bottom=0.15, top=0.88, wspace=0.15)
@@ -211,11 +213,92 @@ class LiveGAN:
 
 # --- chapter 04 ----------------------------------------------------------------------
 
+def draw_latent_traversal(fig, z1: float = 0.0, z2: float = 0.0, *, model, codes, labels,
+                          extent: float = 3.5):
+    """A 2D-latent VAE: the data's posterior means (colour = digit) with the point z = (z1, z2)
+    marked, and the decoder's mean image at z. ``codes`` (n, 2), ``labels`` (n,) precomputed."""
+    import torch
+
+    codes, labels = torch.as_tensor(codes).cpu().numpy(), torch.as_tensor(labels).cpu().numpy()
+    ax1 = fig.add_axes((0.08, 0.12, 0.5, 0.78))  # fixed layout: tight_layout is slow
+    ax2 = fig.add_axes((0.64, 0.12, 0.33, 0.78))
+    ax1.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5)
+    ax1.plot([z1], [z2], "k*", ms=16)
+    ax1.set(xlim=(-extent, extent), ylim=(-extent, extent), xlabel="z1", ylabel="z2",
+            title="posterior means (colour: digit)")
+    param = next(model.parameters())
+    z = torch.tensor([[z1, z2]], dtype=param.dtype, device=param.device)
+    ax2.imshow(model.decode(z)[0, 0].cpu(), cmap="gray", vmin=0, vmax=1)
+    ax2.set_title(f"decoder mean at z = ({z1:.1f}, {z2:.1f})")
+    ax2.axis("off")
+
 
 # --- chapter 05 ----------------------------------------------------------------------
 
+def flow_stages(flow, n: int = 2000, grid: int = 90, seed: int = 0) -> list[dict]:
+    """Precompute, for every stage k of a 2D flow (k generative layers applied to the base),
+    samples and the stage's density on a grid around them, so that a slider only redraws."""
+    import torch
+    from .viz import grid_points
+
+    z = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
+    names = ["base N(0, I)"] + [type(m).__name__ for m in reversed(flow.layers)]
+    stages = []
+    with torch.no_grad():
+        for k, h in enumerate(flow.trajectory(z.to(flow._ref.device))):
+            h = h.cpu()
+            ext = float(h.abs().quantile(0.995)) * 1.15
+            xx, yy, pts = grid_points(ext, grid)
+            p = flow.stage_log_prob(pts.to(flow._ref.device), k).exp().cpu().reshape(grid, grid)
+            stages.append({"samples": h, "xx": xx, "yy": yy, "density": p, "extent": ext,
+                           "name": names[k]})
+    return stages
+
+
+def draw_flow_stages(fig, k: int = 0, stages=()):
+    """Stage k of a flow: its density (left) and where the base samples have moved (right)."""
+    s = stages[k]
+    ax1, ax2 = fig.subplots(1, 2)
+    ax1.pcolormesh(s["xx"].numpy(), s["yy"].numpy(), s["density"].numpy(), shading="auto")
+    ax1.set(title=f"stage {k}/{len(stages) - 1}: density", aspect="equal")
+    z0 = stages[0]["samples"]
+    colour = (z0[:, 0] > 0).float() + 2 * (z0[:, 1] > 0).float()  # the base's quadrant
+    ax2.scatter(s["samples"][:, 0], s["samples"][:, 1], c=colour, s=1.5, cmap="tab10",
+                vmin=0, vmax=9)
+    ax2.set(title=f"after {s['name']}" if k else "base samples, coloured by quadrant",
+            xlim=(-s["extent"], s["extent"]), ylim=(-s["extent"], s["extent"]), aspect="equal")
+    for ax in (ax1, ax2):
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.tight_layout()
+
+
 
 # --- chapter 06 ----------------------------------------------------------------------
+
+def draw_receptive_field(fig, grads: dict, row: int = 5, col: int = 5):
+    """Where output pixel (row, col) looks, for each network of ``grads`` (name -> the
+    (H*W, H, W) array of ``pixelcnn.input_gradients``): blue = seen (the darker, the larger
+    the gradient), orange = before it in raster order but never seen, grey = after it."""
+    import numpy as np
+    axes = fig.subplots(1, len(grads))
+    for ax, (name, g) in zip(np.atleast_1d(axes), grads.items()):
+        H, W = g.shape[1:]
+        i = row * W + col
+        mag = np.asarray(g[i], dtype=float)
+        before = (np.arange(H * W) < i).reshape(H, W)
+        img = np.ones((H, W, 3)) * 0.85  # after i: grey
+        img[before & (mag == 0)] = (1.0, 0.6, 0.1)  # before i, zero gradient: orange
+        seen = mag > 0
+        if seen.any():
+            level = np.log(mag[seen]) - np.log(mag[seen]).max()  # 0 = largest gradient
+            shade = np.clip(1 + level / 12, 0.15, 1)[:, None]
+            img[seen] = (1 - shade) * np.array([0.8, 0.9, 1.0]) + shade * np.array([0.1, 0.3, 0.8])
+        img[row, col] = (0.85, 0.1, 0.1)  # the output pixel i itself
+        ax.imshow(img, interpolation="nearest")
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_title(f"{name}: {int((before & seen).sum())} of {int(before.sum())} earlier"
+                     f" pixels reach ({row}, {col})", fontsize=9)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.9, wspace=0.1)
 
 
 # --- chapter 07 ----------------------------------------------------------------------
@@ -224,7 +307,7 @@ class LiveGAN:
 # --- chapter 08 ----------------------------------------------------------------------
 
 def draw_annealed_langevin(fig, eps: float = 0.1, steps: int = 50, levels: int = 10,
-                           n: int = 300, seed: int = 0):
+                           n: int = 200, seed: int = 0):
     """Langevin on NCSN's two-mode mixture with exact scores, from a uniform start.
 
     levels = 1 is plain Langevin with step eps; levels = L > 1 anneals over L noise levels
@@ -244,8 +327,7 @@ def draw_annealed_langevin(fig, eps: float = 0.1, steps: int = 50, levels: int =
         x = annealed_langevin(s, x, geometric_sigmas(20.0, 1.0, levels), eps, steps, g)
     w = mode_weights(x, p)
     ax = fig.subplots()
-    ax.scatter(x[:, 0], x[:, 1], s=3, alpha=0.6)
+    ax.plot(x[:, 0].numpy(), x[:, 1].numpy(), ".", ms=3)  # plot() draws faster than scatter()
     ax.set(xlim=(-10, 10), ylim=(-10, 10), aspect="equal",
            title=f"{'plain' if levels == 1 else f'annealed, {levels} levels'}: weight of the "
                  f"lower-left mode {w[0]:.2f} (true 0.20)")
-    fig.tight_layout()

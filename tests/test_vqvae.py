@@ -82,3 +82,12 @@ def test_usage_perplexity_and_histogram_prior():
     assert torch.allclose(model.log_prior.exp().sum(-1), torch.ones(4, 4))
     s = model.sample(5)
     assert s.shape == (5, 1, 8, 8) and s.min() >= 0 and s.max() <= 1
+
+
+def test_chapter_settings_give_a_4x4_grid_of_32_codes():
+    from gmcourse.vqvae import DIGITS_VQVAE
+    torch.manual_seed(0)
+    model = build_vqvae(DIGITS_VQVAE)
+    assert DIGITS_VQVAE.K == 32 and DIGITS_VQVAE.beta == 0.25
+    assert model.encode(torch.rand(3, 1, 8, 8)).shape == (3, 4, 4)
+    assert model.decode(torch.zeros(3, 4, 4, dtype=torch.long)).shape == (3, 1, 8, 8)

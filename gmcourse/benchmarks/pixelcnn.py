@@ -1,0 +1,77 @@
+"""PixelCNN: digits bits/dim beside the independent-pixel baseline, training time, sampling
+time against image size with a fitted exponent, and the chapter's widget update time.
+
+Rows print as they are measured. Models train from scratch (no checkpoint), 1 seed.
+"""
+import statistics
+import time
+
+import matplotlib
+import matplotlib.pyplot as plt
+import torch
+
+from ..data import load_images
+from ..metrics import bits_per_dim, independent_pixel_nll
+from ..pixelcnn import (GatedPixelCNNNet, PixelCNNConfig, PixelCNNNet, build, fit_pixelcnn,
+                        input_gradients, power_law_exponent, sampling_seconds)
+from ..widgets import draw_receptive_field
+
+
+def _show(row):
+    print("  " + "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in row.items()), flush=True)
+    return row
+
+
+def run(profile):
+    smoke = profile == "smoke"
+    steps = 30 if smoke else 1000
+    rows = []
+    for levels, label in [(2, "binarized digits"), (17, "17-level digits")]:
+        x_train = load_images("digits", "train", binarize=levels == 2)
+        x_test = load_images("digits", "test", binarize=levels == 2)
+        base = bits_per_dim(independent_pixel_nll(x_train, x_test, levels=levels), 64)
+        rows.append(_show({"metric": f"{label}: independent pixels, test bits/dim",
+                           "value": base}))
+        for gated in ([False, True] if levels == 2 else [True]):
+            cfg = PixelCNNConfig(levels=levels, gated=gated, steps=steps)
+            t0 = time.perf_counter()
+            model, _ = fit_pixelcnn(x_train, cfg, progress=False)
+            seconds = time.perf_counter() - t0
+            name = "gated PixelCNN" if gated else "PixelCNN"
+            rows.append(_show({"metric": f"{label}: {name}, test bits/dim",
+                               "value": model.bits_per_dim(x_test), "steps": steps,
+                               "seconds": seconds}))
+
+    # sampling is sequential: H W passes of a network whose cost grows with H W
+    model = build(PixelCNNConfig(levels=2)).eval()
+    sides = (4, 6, 8) if smoke else (4, 8, 12, 16, 20)
+    timings = []
+    for s in sides:
+        r = sampling_seconds(model, sides=(s,), n=8)[0]
+        timings.append(r)
+        rows.append(_show({"metric": f"sampling 8 images of {s}x{s}: seconds",
+                           "value": r["seconds"], "seconds": r["seconds"]}))
+    pixels = [r["pixels"] for r in timings]
+    secs = [r["seconds"] for r in timings]
+    rows.append(_show({"metric": "sampling time ~ pixels^a: fitted a (all sizes)",
+                       "value": power_law_exponent(pixels, secs)}))
+    rows.append(_show({"metric": "sampling time ~ pixels^a: fitted a (two largest sizes)",
+                       "value": power_law_exponent(pixels[-2:], secs[-2:])}))
+
+    # the chapter's widget: one update must take < 300 ms
+    matplotlib.use("Agg")
+    torch.manual_seed(0)
+    grads = {"PixelCNN": input_gradients(PixelCNNNet(1, 1, 16, 4, 3, 3), 1, 12, 12),
+             "gated": input_gradients(GatedPixelCNNNet(1, 1, 16, 4, 3, 3), 1, 12, 12)}
+    times = []
+    for r, c in [(5, 5), (6, 3), (9, 9), (2, 7), (11, 0)]:
+        fig = plt.figure(figsize=(9, 4))
+        t0 = time.perf_counter()
+        draw_receptive_field(fig, grads, r, c)
+        fig.canvas.draw()
+        times.append(time.perf_counter() - t0)
+        plt.close(fig)
+    rows.append(_show({"metric": "receptive-field widget update: median ms",
+                       "value": 1000 * statistics.median(times)}))
+    return rows

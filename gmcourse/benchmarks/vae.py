@@ -1,0 +1,95 @@
+"""VAE: test ELBO and IWAE-100 on digits beside the independent-pixel baseline; VQ-VAE
+codebook use; the latent-traversal widget's draw time.
+
+    binarized digits, Bernoulli decoder (chapter 04's beta = 1 model)   nats per image
+    17-level digits, discretized-logistic decoder (chapter 09's model)  bits per pixel
+"""
+import statistics
+import time
+from dataclasses import replace
+
+import matplotlib
+import torch
+
+from ..config import pick
+from ..data import load_images
+from ..metrics import bits_per_dim, independent_pixel_nll
+from ..vae import BETA_SWEEP, DIGITS_VAE, LATENT_2D, evaluate, train_vae
+from ..vqvae import DIGITS_VQVAE, train_vqvae
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def run(profile):
+    steps = lambda cfg: pick(smoke=100, lecture=cfg.steps, profile=profile)  # noqa: E731
+    rows = []
+    torch.manual_seed(0)
+
+    # binarized digits: the lecture's likelihood convention for VAEs (as on binarized MNIST)
+    xb, xb_test = (load_images("digits", s, binarize=True) for s in ("train", "test"))
+    cfg = replace(BETA_SWEEP, steps=steps(BETA_SWEEP))
+    (model, _), sec = _timed(lambda: train_vae(cfg, xb, seed=0, progress=False))
+    torch.manual_seed(0)
+    res = evaluate(model, xb_test, k=100)
+    base = independent_pixel_nll(xb, xb_test, levels=2)
+    data = "binarized digits, nats/image"
+    rows += [{"metric": "VAE d=16 test -ELBO", "data": data, "value": res["-ELBO"],
+              "seconds": sec, "steps": cfg.steps},
+             {"metric": "VAE d=16 test -IWAE-100 (NLL)", "data": data,
+              "value": res["IWAE-100 NLL"]},
+             {"metric": "independent-pixel baseline NLL", "data": data, "value": base},
+             {"metric": "VAE beats baseline by (nats)", "data": data,
+              "value": base - res["IWAE-100 NLL"]}]
+    print(*(f"{r['metric']}: {r['value']:.2f}" for r in rows), sep="\n", flush=True)
+
+    # 17-level grey digits: chapter 09's convention
+    x, x_test = (load_images("digits", s) for s in ("train", "test"))
+    cfg = replace(DIGITS_VAE, steps=steps(DIGITS_VAE))
+    (model, _), sec = _timed(lambda: train_vae(cfg, x, seed=0, progress=False))
+    torch.manual_seed(0)
+    res = evaluate(model, x_test, k=100)
+    base = bits_per_dim(independent_pixel_nll(x, x_test, levels=17), 64)
+    data = "17-level digits, bits/pixel"
+    rows += [{"metric": "VAE d=16 logistic decoder -ELBO", "data": data,
+              "value": bits_per_dim(res["-ELBO"], 64), "seconds": sec, "steps": cfg.steps},
+             {"metric": "VAE d=16 logistic decoder -IWAE-100", "data": data,
+              "value": res["bits/dim"]},
+             {"metric": "independent-pixel baseline", "data": data, "value": base}]
+    print(*(f"{r['metric']}: {r['value']:.3f}" for r in rows[-3:]), sep="\n", flush=True)
+
+    # VQ-VAE on grey digits
+    cfg = replace(DIGITS_VQVAE, steps=steps(DIGITS_VQVAE))
+    (vq, _), sec = _timed(lambda: train_vqvae(cfg, x, seed=0, progress=False))
+    mse = ((vq.reconstruct(x_test) - x_test) ** 2).mean().item()
+    rows += [{"metric": "VQ-VAE test reconstruction MSE", "data": "grey digits", "value": mse,
+              "seconds": sec, "steps": cfg.steps},
+             {"metric": f"VQ-VAE perplexity (of K={cfg.K})", "data": "grey digits",
+              "value": vq.perplexity(x_test)}]
+    print(*(f"{r['metric']}: {r['value']:.4g}" for r in rows[-2:]), sep="\n", flush=True)
+
+    # the latent-traversal widget: one draw on a trained 2D-latent VAE (short training:
+    # the draw time does not depend on how well it is trained)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from ..widgets import draw_latent_traversal
+    ae_cfg = replace(LATENT_2D, steps=pick(smoke=20, lecture=200, profile=profile))
+    vae2, _ = train_vae(ae_cfg, xb, seed=0, progress=False)
+    y_test = load_images("digits", "test", labels=True)[1]
+    with torch.no_grad():
+        codes = vae2.encoder(xb_test).mu
+    times = []
+    for i in range(7):
+        fig = plt.figure(figsize=(9, 4))
+        t0 = time.perf_counter()
+        draw_latent_traversal(fig, 0.3 * i - 1, 0.5, model=vae2, codes=codes, labels=y_test)
+        fig.canvas.draw()
+        times.append(time.perf_counter() - t0)
+        plt.close(fig)
+    rows.append({"metric": "latent-traversal widget draw, median ms (target < 300)",
+                 "value": 1000 * statistics.median(times)})
+    print(f"{rows[-1]['metric']}: {rows[-1]['value']:.0f}", flush=True)
+    return rows
