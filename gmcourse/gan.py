@@ -106,16 +106,23 @@ def optimal_discriminator(log_p, log_p_g):
 
 
 class EMA(nn.Module):
-    """An exponential moving average of a network's weights (Yazici et al. 2019)."""
+    """An exponential moving average of a network's weights (Yazici et al. 2019).
+
+    The decay warms up as min(decay, (1 + t) / (10 + t)) after t updates, so that the
+    average forgets the random initialisation and the early, fast-moving weights.
+    """
 
     def __init__(self, net: nn.Module, decay: float = 0.999):
         super().__init__()
         self.net, self.decay = copy.deepcopy(net).requires_grad_(False), decay
+        self.register_buffer("t", torch.zeros((), dtype=torch.long))
 
     @torch.no_grad()
     def update(self, net: nn.Module):
+        self.t += 1
+        beta = min(self.decay, (1 + self.t.item()) / (10 + self.t.item()))
         for a, b in zip(self.net.state_dict().values(), net.state_dict().values()):
-            a.lerp_(b, 1 - self.decay) if a.is_floating_point() else a.copy_(b)
+            a.lerp_(b, 1 - beta) if a.is_floating_point() else a.copy_(b)
 
     def forward(self, *args):
         return self.net(*args)

@@ -76,8 +76,15 @@ def test_ema_is_a_moving_average():
     old = net.weight.detach().clone()
     with torch.no_grad():
         net.weight.add_(1.0)
+    ema.update(net)  # warm-up: the first update uses decay (1 + 1) / (10 + 1)
+    assert torch.allclose(ema.net.weight, 2 / 11 * old + 9 / 11 * net.weight)
+    for _ in range(200):  # later updates use the full decay
+        ema.update(net)
+    prev = ema.net.weight.clone()
+    with torch.no_grad():
+        net.weight.add_(1.0)
     ema.update(net)
-    assert torch.allclose(ema.net.weight, 0.9 * old + 0.1 * net.weight)
+    assert torch.allclose(ema.net.weight, 0.9 * prev + 0.1 * net.weight)
     assert not any(p.requires_grad for p in ema.parameters())
 
 

@@ -6,7 +6,7 @@ import torch
 
 from gmcourse.config import set_threads
 from gmcourse.data import GaussianMixture
-from gmcourse.score import (NCSN, Fig3Config, MixtureScore, ToyNCSNConfig, VESDE, VPSDE, annealed_langevin,
+from gmcourse.score import (NCSN, Fig3Config, MixtureScore, ode_log_prob, ToyNCSNConfig, VESDE, VPSDE, annealed_langevin,
                             fig3, geometric_sigmas, langevin, marginal_score, mode_weights,
                             perturbed, probability_flow, reverse_sde, train_toy,
                             two_modes)
@@ -173,3 +173,27 @@ def test_digits_ncsn_gives_images_in_the_unit_interval(tmp_path, monkeypatch):
     again = digits_ncsn(seed=0, steps=20, progress=False)  # loaded from the checkpoint
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
                                                  again.state_dict().values()))
+
+
+def test_sigma_max_of_digits_is_just_above_their_largest_distance():
+    from gmcourse.data import load_images
+    from gmcourse.score import DigitsNCSNConfig
+    x = load_images("digits", "train").flatten(1)
+    d = torch.cdist(x, x).max().item()
+    assert d == pytest.approx(4.8, abs=0.05) and d < DigitsNCSNConfig().sigma_max < 1.1 * d
+
+
+def test_ode_log_likelihood_matches_the_exact_density():
+    """The instantaneous change of variables against the closed-form p_{t_min}."""
+    p, sde, t_min = two_modes(), VPSDE(), 1e-3
+    x = p.sample(20, torch.Generator().manual_seed(0)).double()
+    x[-1] = torch.tensor([0.0, 0.0])  # and a point far from the data
+    marginal = [perturbed(p, float(std), float(m)) for m, std in
+                [sde.marginal(torch.tensor(t, dtype=torch.float64)) for t in (t_min, 1.0)]]
+    exact = marginal[0].log_prob(x)
+    est = ode_log_prob(sde, marginal_score(p, sde), x, steps=100, t_min=t_min,
+                       prior_log_prob=marginal[1].log_prob)
+    assert torch.allclose(est, exact, atol=5e-3), (est - exact).abs().max()
+    # with the N(0, I) prior, only p_1's small offset from it is left (m(1) mu = 0.03)
+    est = ode_log_prob(sde, marginal_score(p, sde), x, steps=100, t_min=t_min)
+    assert torch.allclose(est, exact, atol=0.06)

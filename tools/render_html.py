@@ -113,9 +113,22 @@ NAV_STYLE = ("font-family:sans-serif;font-size:14px;padding:8px 16px;"
              "border-bottom:1px solid #ddd;background:#fafafa")
 
 
-# the widget manager's labels fall back to a serif font outside JupyterLab
-WIDGET_STYLE = ("<style>.jupyter-widgets, .widget-readout, .widget-label "
-                "{font-family: var(--jp-ui-font-family, sans-serif); font-size: 13px}</style>\n")
+# The widget manager's labels fall back to a serif font outside JupyterLab; a long text
+# output scrolls in its own box, as in JupyterLab's "scroll output" view.
+PAGE_STYLE = ("<style>.jupyter-widgets, .widget-readout, .widget-label "
+              "{font-family: var(--jp-ui-font-family, sans-serif); font-size: 13px}\n"
+              ".jp-OutputArea-output pre {max-height: 40em; overflow-y: auto}</style>\n")
+LONG_TEXT = 5000  # characters of one text output that are worth a warning
+
+
+def long_text_outputs(book) -> list[int]:
+    """Indices of code cells with a text output longer than LONG_TEXT characters."""
+    def text(o):
+        return o.get("text", "") if o.get("output_type") == "stream" else \
+            o.get("data", {}).get("text/plain", "")
+    return [i for i, c in enumerate(book.cells) if c.cell_type == "code"
+            and any(len(text(o)) > LONG_TEXT and len(o.get("data", {})) <= 1
+                    for o in c.get("outputs", []))]
 
 
 def nav(prev: tuple | None, nxt: tuple | None) -> str:
@@ -165,6 +178,9 @@ def render(chapters: list[Path] | None = None, out: Path = ROOT / "build" / "htm
             if stateless_widget_views(book):
                 print(f"warning: {py.stem} has widgets without stored state; re-run "
                       f"`python tools/nb.py execute chapters/{py.name}`", flush=True)
+            for i in long_text_outputs(book):
+                print(f"warning: {py.stem} cell {i} prints over {LONG_TEXT} characters "
+                      "(a return value left as the cell's last line?)", flush=True)
         else:
             skipped.append(py.stem)
             print(f"skip {py.stem}: not executed", flush=True)
@@ -173,7 +189,7 @@ def render(chapters: list[Path] | None = None, out: Path = ROOT / "build" / "htm
     for i, (stem, book) in enumerate(books):
         body, _ = ex.from_notebook_node(book, resources={"metadata": {"name": stem}})
         bar = nav(entries[i - 1] if i else None, entries[i + 1] if i + 1 < len(entries) else None)
-        body = body.replace("</head>", WIDGET_STYLE + "</head>", 1)
+        body = body.replace("</head>", PAGE_STYLE + "</head>", 1)
         body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "\n" + bar, body, count=1)
         page = out / f"{stem}.html"
         page.write_text(body, encoding="utf-8")
