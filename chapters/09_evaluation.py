@@ -173,6 +173,31 @@ from gmcourse import compare
 table = compare.trilemma(x_test, clf, steps=pick(smoke=2, lecture=None),
                          n=pick(smoke=32, lecture=None))
 print(compare.format_table(table))
+scored = [r for r in table if "missing" not in r]
+by_recall = sorted(scored, key=lambda r: r["recall"])
+print(f"\nlowest recall: {by_recall[0]['model']} ({by_recall[0]['recall']:.2f}); "
+      f"highest: {by_recall[-1]['model']} ({by_recall[-1]['recall']:.2f})")
+fast = [r for r in scored if r["samples_per_s"]]
+print(f"fastest sampler: {max(fast, key=lambda r: r['samples_per_s'])['model']}; "
+      f"slowest: {min(fast, key=lambda r: r['samples_per_s'])['model']}")
+
+# %% [markdown]
+# How to read it. Each family is trained for about the same CPU time (some 40 seconds of
+# one core; `compare.FAMILIES` lists the steps), so the table compares what a family gets
+# from a fixed budget, not what it can reach with unlimited compute.
+#
+# * **Diversity ranks the collapsed generator last**: its recall is zero, although its
+#   three images come from the same trained GAN as the row above it. FID punishes it too,
+#   but only recall says *why*: the samples miss almost all of the data.
+# * **Quality and diversity together** — low FID with high recall — is what diffusion buys
+#   with its many network calls; DDIM keeps most of that quality with 50 calls instead of
+#   1,000.
+# * **Likelihood** exists only for the VAE (a bound), the flow (a bound) and PixelCNN
+#   (exact), and does not order the models the way FID does: bits/dim rewards covering
+#   every pixel's variation, FID rewards samples that look like digits to a classifier.
+# * **Speed** spans several orders of magnitude: one network call per sample (GANs, VAE,
+#   flow) against one call per pixel (PixelCNN) or per noise level (diffusion, Langevin).
+#   That is the trilemma: no family here is best at quality, diversity and speed at once.
 
 # %%
 shown = [r for r in table if "missing" not in r]
