@@ -134,7 +134,8 @@ print(inspect.getsource(diffusion.DDPM.p_step))
 # low noise levels where the modes are resolved.
 
 # %%
-toy_cfg = diffusion.ToyConfig(steps=pick(smoke=200, lecture=4000))
+T = pick(smoke=100, lecture=1000)  # diffusion steps of the trained models
+toy_cfg = diffusion.ToyConfig(T=T, steps=pick(smoke=200, lecture=4000))
 toy, toy_hist = diffusion.toy_ddpm(ring, toy_cfg, seed=0)
 n_toy = pick(smoke=300, lecture=2000)
 torch.manual_seed(1)
@@ -160,7 +161,7 @@ fig.tight_layout()
 
 # %%
 fig, axes = plt.subplots(1, 6, figsize=(16, 3))
-for ax, t in zip(axes[:5], [1000, 600, 300, 100, 0]):
+for ax, t in zip(axes[:5], [toy.T * k // 10 for k in (10, 6, 3, 1, 0)]):
     viz.plot_samples(path[toy.T - t], ax=ax, extent=3, s=1, title=f"$x_{{{t}}}$")
     ax.set_xticks([]), ax.set_yticks([])
 for i in range(8):
@@ -240,11 +241,11 @@ fig.tight_layout()
 
 # %%
 # trained once and cached in data/checkpoints (delete the file to retrain)
-model = diffusion.digits_ddpm(seed=0, steps=pick(smoke=30, lecture=None), progress=True)
+model = diffusion.digits_ddpm(seed=0, steps=pick(smoke=30, lecture=None), T=T, progress=True)
 print(model.eps_model.__class__.__name__, sum(p.numel() for p in model.parameters()), "parameters")
 
 # %%
-clf = digit_classifier()
+clf = digit_classifier(steps=pick(smoke=300, lecture=1500))
 per_class = pick(smoke=1, lecture=4)
 ddim_steps = pick(smoke=5, lecture=50)
 labels = torch.arange(10).repeat(per_class)

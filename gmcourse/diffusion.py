@@ -297,7 +297,8 @@ def train_image_ddpm(model, x, y, cfg: DigitsConfig, seed: int = 0, progress: bo
                progress=progress, desc="DDPM digits", callback=lambda i, m: sched.step())
 
 
-def digits_ddpm(seed: int = 0, steps: int | None = None, progress: bool = False) -> ImageDDPM:
+def digits_ddpm(seed: int = 0, steps: int | None = None, progress: bool = False,
+                T: int | None = None) -> ImageDDPM:
     """The chapter's conditional digits DDPM, trained once and cached (eval mode, CPU).
 
     ``.sample(n)`` (ancestral, T = 1000 calls) and ``.ddim_sample(n, steps=50)`` return
@@ -306,8 +307,8 @@ def digits_ddpm(seed: int = 0, steps: int | None = None, progress: bool = False)
     """
     from .checkpoint import cached
     from .data import load_images
-    cfg = DigitsConfig() if steps is None else DigitsConfig(steps=steps)
+    cfg = DigitsConfig(steps=steps or DigitsConfig.steps, T=T or DigitsConfig.T)
     x, y = load_images("digits", "train", labels=True)
-    return cached(f"ddpm-digits-seed{seed}-steps{cfg.steps}", {**cfg.__dict__, "seed": seed},
+    return cached(f"ddpm-digits-seed{seed}-steps{cfg.steps}-T{cfg.T}", {**cfg.__dict__, "seed": seed},
                   lambda: image_ddpm(cfg),
                   lambda m: train_image_ddpm(m, x, y, cfg, seed, progress)).cpu()
