@@ -30,25 +30,33 @@ from .metrics import classifier_scores
 
 @dataclass
 class Entry:
-    """One row: ``module.builder(seed=, steps=, **kwargs)`` then ``model.<sampler>(n, ...)``."""
+    """One row: ``module.builder(seed=, steps=, **kwargs)`` then ``model.<sampler>(n, ...)``.
+
+    ``steps``: the training steps that cost about 40 s of one CPU core, so that every
+    family gets the same compute budget (``None``: the family's own default is that cheap).
+    """
     label: str
     module: str
     builder: str
     kwargs: dict = field(default_factory=dict)
+    steps: int | None = None
     sampler: str = "sample"
     sampler_kwargs: dict = field(default_factory=dict)
     likelihood: bool = True
 
 
+# steps measured with GMCOURSE_THREADS=1 (CPU ms per training step): GAN 34, WGAN-GP 171
+# (five critic steps and a gradient penalty each), VAE 13, VQ-VAE 34, flow 56, PixelCNN 74,
+# DDPM 55, NCSN 6.5 (VAE and NCSN: their own defaults, 2000 and 3000 steps, fit the budget)
 FAMILIES = [
-    Entry("GAN", "gan", "digits_gan", {"variant": "gan"}, likelihood=False),
-    Entry("WGAN-GP", "gan", "digits_gan", {"variant": "wgan-gp"}, likelihood=False),
+    Entry("GAN", "gan", "digits_gan", {"variant": "gan"}, steps=1200, likelihood=False),
+    Entry("WGAN-GP", "gan", "digits_gan", {"variant": "wgan-gp"}, steps=250, likelihood=False),
     Entry("VAE", "vae", "digits_vae"),
-    Entry("VQ-VAE", "vqvae", "digits_vqvae"),
-    Entry("flow", "flows", "digits_flow"),
-    Entry("PixelCNN", "pixelcnn", "digits_pixelcnn"),
-    Entry("DDPM (1000 steps)", "diffusion", "digits_ddpm", likelihood=False),
-    Entry("DDIM (50 steps)", "diffusion", "digits_ddpm", sampler="ddim_sample",
+    Entry("VQ-VAE", "vqvae", "digits_vqvae", steps=1200),
+    Entry("flow", "flows_image", "digits_flow", steps=700),
+    Entry("PixelCNN", "pixelcnn", "digits_pixelcnn", steps=550),
+    Entry("DDPM (1000 steps)", "diffusion", "digits_ddpm", steps=750, likelihood=False),
+    Entry("DDIM (50 steps)", "diffusion", "digits_ddpm", steps=750, sampler="ddim_sample",
           sampler_kwargs={"steps": 50}, likelihood=False),
     Entry("score (annealed Langevin)", "score", "digits_ncsn", likelihood=False),
 ]
@@ -70,6 +78,7 @@ class Collapsed(torch.nn.Module):
 
 def build(entry: Entry, seed: int = 0, steps: int | None = None, cache: dict | None = None):
     """Train (or load) the model of ``entry``; ``cache`` shares one model between rows."""
+    steps = entry.steps if steps is None else steps
     key = (entry.module, entry.builder, tuple(sorted(entry.kwargs.items())), seed, steps)
     if cache is not None and key in cache:
         return cache[key]
@@ -101,12 +110,15 @@ def evaluate(label: str, model, x_test: torch.Tensor, classifier, sampler: str =
 
 
 def trilemma(x_test: torch.Tensor, classifier, families=None, seed: int = 0,
-             steps: int | None = None, collapsed_k: int = 3, progress=print) -> list[dict]:
+             steps: int | None = None, n: int | None = None, collapsed_k: int = 3,
+             progress=print) -> list[dict]:
     """Rows for every family (and the collapsed GAN), in the order of ``families``.
 
-    ``steps`` is passed to every builder (``None``: each family's lecture default).
+    ``steps`` is passed to every builder (``None``: each entry's equal-budget steps);
+    ``n`` test images (default all) are scored against as many samples.
     A family whose module or builder is missing gets a row saying so instead of numbers.
     """
+    x_test = x_test[:n]
     cache, rows = {}, []
     for entry in families or FAMILIES:
         t0 = time.perf_counter()
@@ -118,9 +130,11 @@ def trilemma(x_test: torch.Tensor, classifier, families=None, seed: int = 0,
         rows.append(evaluate(entry.label, model, x_test, classifier, entry.sampler,
                              entry.sampler_kwargs, entry.likelihood, seed))
         if entry.label == "GAN" and collapsed_k:
-            rows.append(evaluate(f"GAN collapsed to {collapsed_k} outputs",
+            collapsed = evaluate(f"GAN collapsed to {collapsed_k} outputs",
                                  Collapsed(model, collapsed_k, seed=seed), x_test, classifier,
-                                 likelihood=False, seed=seed))
+                                 likelihood=False, seed=seed)
+            collapsed["samples_per_s"] = None  # copies of stored images: no speed to measure
+            rows.append(collapsed)
         if progress:
             progress(f"{entry.label}: {time.perf_counter() - t0:.0f} s")
     return rows
@@ -135,7 +149,8 @@ def format_table(rows: list[dict]) -> str:
             lines.append(f"{r['model']:28s} (not available: {r['missing']})")
             continue
         bpd = "-" if r["bits_per_dim"] is None else f"{r['bits_per_dim']:.3f}"
+        speed = "-" if r["samples_per_s"] is None else f"{r['samples_per_s']:.4g}"
         lines.append(f"{r['model']:28s} {r['fid']:7.1f} {r['precision']:9.2f} {r['recall']:7.2f} "
-                     f"{bpd:>8s} {r['samples_per_s']:10.4g}")
+                     f"{bpd:>8s} {speed:>10s}")
     return "\n".join(lines)
 

@@ -156,7 +156,6 @@ def samples_per_second(sample, n: int = 64, repeats: int = 1) -> float:
     return n / best
 
 
-@torch.no_grad()
 def classifier_scores(x_real: torch.Tensor, x_fake: torch.Tensor, classifier=None) -> dict:
     """FID, IS, precision and recall of images, in the feature space of a local classifier.
 
@@ -166,9 +165,10 @@ def classifier_scores(x_real: torch.Tensor, x_fake: torch.Tensor, classifier=Non
     """
     if classifier is None:
         from .classifier import digit_classifier
-        classifier = digit_classifier()
-    f_real, f_fake = classifier.features(x_real), classifier.features(x_fake)
-    probs = torch.softmax(classifier.head(f_fake), -1)
+        classifier = digit_classifier()  # trains once: outside no_grad
+    with torch.no_grad():
+        f_real, f_fake = classifier.features(x_real), classifier.features(x_fake)
+        probs = torch.softmax(classifier.head(f_fake), -1)
     precision, recall = precision_recall(f_real, f_fake)
     return {"fid": fid(f_real, f_fake), "is": inception_score(probs),
             "precision": precision, "recall": recall}

@@ -39,3 +39,12 @@ def test_a_missing_family_gets_a_row_not_a_crash():
     rows = compare.trilemma(x_test, classifier=None, families=[entry], progress=None)
     assert rows == [{"model": "nothing", "missing": "No module named 'gmcourse.no_such_module'"}]
     assert "not available" in compare.format_table(rows)
+
+
+def test_scores_train_their_own_classifier_when_none_is_given():
+    """classifier_scores(x, y) with no classifier trains one (with gradients on) first."""
+    from gmcourse.metrics import classifier_scores
+    digit_classifier.cache_clear()
+    x_test = data.load_images("digits", "test")
+    s = classifier_scores(x_test, x_test)
+    assert abs(s["fid"]) < 1e-6 and s["precision"] == s["recall"] == 1.0
