@@ -147,7 +147,7 @@ affine_board = realnvp_2d(cfg_affine)
 fit_2d(affine_board, board, cfg_affine, desc="affine coupling, checkerboard")
 torch.manual_seed(0)
 spline_board = spline_flow_2d(cfg_spline)
-fit_2d(spline_board, board, cfg_spline, desc="spline coupling, checkerboard")
+_ = fit_2d(spline_board, board, cfg_spline, desc="spline coupling, checkerboard")
 
 # %%
 with torch.no_grad():

@@ -147,3 +147,74 @@ print(f"recall:                      Gaussian {mm['recall_gauss']:.2f},   two cl
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.2))
 viz.plot_samples(gauss, ax=axes[0], title="Gaussian", extent=3.5)
 _ = viz.plot_samples(clusters, ax=axes[1], title="same mean and covariance", extent=3.5)
+
+# %% [markdown]
+# ## The generative learning trilemma, measured
+#
+# Every family of the course, trained on the same 1,500 training digits and scored against
+# the same 297 test digits, with the tools above. Each model is the one its own chapter
+# builds (`digits_gan`, `digits_vae`, ... in each family's module) and is loaded from
+# `data/checkpoints/` when that chapter has already trained it. The columns:
+#
+# * **FID** (local classifier) and **precision**: quality; lower FID and higher precision are better.
+# * **recall**: diversity, the share of real test digits inside the samples' support.
+# * **bits/dim**: likelihood of the test digits, as 17-level images ($16x \in \{0..16\}$);
+#   the flow's value is an upper bound through uniform dequantization, the VAE's an
+#   importance-weighted bound; GANs, diffusion and score models (sampled as here) have none.
+# * **samples/s**: how fast the model draws the 297 evaluation samples on this CPU.
+#
+# The last reference row is the GAN's own generator **collapsed onto 3 outputs** (every
+# latent mapped to one of three images), the extreme of mode collapse: diversity has to
+# rank it last, whatever its quality.
+
+# %%
+from gmcourse import compare
+
+table = compare.trilemma(x_test, clf, steps=pick(smoke=2, lecture=None),
+                         n=pick(smoke=32, lecture=None))
+print(compare.format_table(table))
+scored = [r for r in table if "missing" not in r]
+by_recall = sorted(scored, key=lambda r: r["recall"])
+print(f"\nlowest recall: {by_recall[0]['model']} ({by_recall[0]['recall']:.2f}); "
+      f"highest: {by_recall[-1]['model']} ({by_recall[-1]['recall']:.2f})")
+fast = [r for r in scored if r["samples_per_s"]]
+print(f"fastest sampler: {max(fast, key=lambda r: r['samples_per_s'])['model']}; "
+      f"slowest: {min(fast, key=lambda r: r['samples_per_s'])['model']}")
+
+# %% [markdown]
+# How to read it. Each family is trained for about the same CPU time (some 40 seconds of
+# one core; `compare.FAMILIES` lists the steps), so the table compares what a family gets
+# from a fixed budget, not what it can reach with unlimited compute.
+#
+# * **Diversity ranks the collapsed generator last**: its recall is zero, although its
+#   three images come from the same trained GAN as the row above it. FID punishes it too,
+#   but only recall says *why*: the samples miss almost all of the data.
+# * **Quality and diversity together** — low FID with high recall — is what diffusion buys
+#   with its many network calls; DDIM keeps most of that quality with 50 calls instead of
+#   1,000.
+# * **Likelihood** exists only for the VAE (a bound), the flow (a bound) and PixelCNN
+#   (exact), and does not order the models the way FID does: bits/dim rewards covering
+#   every pixel's variation, FID rewards samples that look like digits to a classifier.
+# * **Speed** spans several orders of magnitude: one network call per sample (GANs, VAE,
+#   flow) against one call per pixel (PixelCNN) or per noise level (diffusion, Langevin).
+#   That is the trilemma: no family here is best at quality, diversity and speed at once.
+
+# %%
+shown = [r for r in table if "missing" not in r]
+fig, axes = plt.subplots(1, len(shown), figsize=(1.6 * len(shown), 2.2))
+for ax, r in zip(axes, shown):
+    viz.image_grid(r["samples"][:16], nrow=4, ax=ax)
+    ax.set_title(r["model"], fontsize=7)
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+for r in shown:
+    axes[0].scatter(r["recall"], r["fid"], s=30)
+    axes[0].annotate(r["model"], (r["recall"], r["fid"]), fontsize=7)
+    if r["samples_per_s"]:
+        axes[1].scatter(r["samples_per_s"], r["fid"], s=30)
+        axes[1].annotate(r["model"], (r["samples_per_s"], r["fid"]), fontsize=7)
+axes[0].set(xlabel="recall (diversity) →", ylabel="FID, local classifier (lower is better)",
+            title="quality vs diversity")
+_ = axes[1].set(xlabel="samples per second (log) →", xscale="log", ylabel="FID",
+                title="quality vs sampling speed")

@@ -181,17 +181,20 @@ class DDPM(nn.Module):
     @torch.no_grad()
     def ddim_sample(self, n: int, steps: int = 50, eta: float = 0.0, y=None, w: float = 0.0,
                     x_T: torch.Tensor | None = None):
-        """DDIM: ``steps`` network calls on the timesteps tau = linspace(T, 0, steps + 1).
+        """DDIM: ``steps`` network calls at tau = 1, 1 + T/steps, ..., then down to 0.
 
         From x_t to x_s (s < t) [DDIM Eq. (12)]:
             x_s = sqrt(alpha_bar_s) x0_hat + sqrt(1 - alpha_bar_s - sigma^2) eps_theta + sigma z,
             sigma = eta sqrt((1 - alpha_bar_s) / (1 - alpha_bar_t)) sqrt(1 - alpha_bar_t / alpha_bar_s)
         eta = 0 is deterministic (an ODE solver); eta = 1 with steps = T is the ancestral sampler.
+        Starting below T (DDIM's own spacing) matters for the cosine schedule: its alpha_bar_T
+        is ~1e-9, and x0_hat = (x_t - sqrt(1 - alpha_bar_t) eps_theta) / sqrt(alpha_bar_t)
+        would multiply the network's error by 1 / sqrt(alpha_bar_T) ~ 2e4 in the first step.
         """
         device = self.beta.device
         y = self._labels(n, y, device)
         x = torch.randn(n, *self.shape, device=device) if x_T is None else x_T.to(device)
-        tau = torch.linspace(self.T, 0, steps + 1).round().long().tolist()
+        tau = [1 + i * self.T // steps for i in range(steps)][::-1] + [0]  # x_T stands for x_tau
         for t, s in zip(tau[:-1], tau[1:]):
             ab_t, ab_s = self.alpha_bar[t], self.alpha_bar[s]  # alpha_bar[0] = 1
             one_minus_ab_t, one_minus_ab_s = self.one_minus_alpha_bar[t], self.one_minus_alpha_bar[s]
@@ -237,11 +240,12 @@ class ImageDDPM(DDPM):
 
 @dataclass
 class ToyConfig:
-    """DDPM on a 2D distribution with the TimeMLP eps-model."""
+    """DDPM on a 2D distribution with the FourierTimeMLP eps-model."""
     T: int = 1000
-    schedule: str = "linear"
+    schedule: str = "cosine"
     hidden: int = 128
     depth: int = 3
+    fourier_scale: float = 3.0
     steps: int = 4000
     batch_size: int = 256
     lr: float = 2e-3
@@ -250,10 +254,11 @@ class ToyConfig:
 def toy_ddpm(dist, cfg: ToyConfig = ToyConfig(), seed: int = 0, progress: bool = True):
     """A DDPM trained on samples of ``dist``; returns (model, history)."""
     from .config import seed_everything
-    from .nn import TimeMLP
+    from .nn import FourierTimeMLP
     from .train import fit
     seed_everything(seed)
-    model = DDPM(TimeMLP(2, cfg.hidden, cfg.depth), SCHEDULES[cfg.schedule](cfg.T), shape=(2,))
+    net = FourierTimeMLP(2, cfg.hidden, cfg.depth, scale=cfg.fourier_scale)
+    model = DDPM(net, SCHEDULES[cfg.schedule](cfg.T), shape=(2,))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
     history = fit(model, dist, steps=cfg.steps, batch_size=cfg.batch_size, optimizer=opt,
@@ -269,7 +274,7 @@ class DigitsConfig:
     ch: int = 16
     mults: tuple = (1, 2)
     p_uncond: float = 0.1
-    steps: int = 2000
+    steps: int = 1200
     batch_size: int = 128
     lr: float = 2e-3
     dataset: str = "digits"
@@ -292,7 +297,8 @@ def train_image_ddpm(model, x, y, cfg: DigitsConfig, seed: int = 0, progress: bo
                progress=progress, desc="DDPM digits", callback=lambda i, m: sched.step())
 
 
-def digits_ddpm(seed: int = 0, steps: int | None = None, progress: bool = False) -> ImageDDPM:
+def digits_ddpm(seed: int = 0, steps: int | None = None, progress: bool = False,
+                T: int | None = None) -> ImageDDPM:
     """The chapter's conditional digits DDPM, trained once and cached (eval mode, CPU).
 
     ``.sample(n)`` (ancestral, T = 1000 calls) and ``.ddim_sample(n, steps=50)`` return
@@ -301,8 +307,8 @@ def digits_ddpm(seed: int = 0, steps: int | None = None, progress: bool = False)
     """
     from .checkpoint import cached
     from .data import load_images
-    cfg = DigitsConfig() if steps is None else DigitsConfig(steps=steps)
+    cfg = DigitsConfig(steps=steps or DigitsConfig.steps, T=T or DigitsConfig.T)
     x, y = load_images("digits", "train", labels=True)
-    return cached(f"ddpm-digits-seed{seed}", {**cfg.__dict__, "seed": seed},
+    return cached(f"ddpm-digits-seed{seed}-steps{cfg.steps}-T{cfg.T}", {**cfg.__dict__, "seed": seed},
                   lambda: image_ddpm(cfg),
                   lambda m: train_image_ddpm(m, x, y, cfg, seed, progress)).cpu()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from dataclasses import dataclass
 
 import torch
@@ -208,7 +209,8 @@ def rejection_sample(gan: GAN, n: int, gamma: float = 0.0, eps: float = 1e-6,
 
     F = d - d_max - log(1 - exp(d - d_max - eps)) - gamma with d the logit of a
     (non-saturating or minimax) D, so exp(d) ~ p / p_g. gamma = 0 is exact rejection
-    sampling from p_g exp(d); gamma < 0 accepts more. Returns (samples (n, ...), rate).
+    sampling from p_g exp(d); gamma < 0 accepts more. Returns (samples (n, ...), rate);
+    warns and returns fewer samples when fewer than n were accepted in ``max_rounds``.
     """
     kept, tried, d_max = [], 0, -float("inf")
     for _ in range(max_rounds):
@@ -221,6 +223,10 @@ def rejection_sample(gan: GAN, n: int, gamma: float = 0.0, eps: float = 1e-6,
         if sum(len(k) for k in kept) >= n:
             break
     x = torch.cat(kept)
+    if len(x) < n:
+        warnings.warn(f"rejection sampling accepted only {len(x)} of the {n} samples asked for "
+                      f"in {tried} proposals; D's largest logit may be an outlier (raise gamma "
+                      "below 0 to accept more, or max_rounds)")
     return x[:n], len(x) / tried
 
 

@@ -228,7 +228,7 @@ def draw_latent_traversal(fig, z1: float = 0.0, z2: float = 0.0, *, model, codes
             title="posterior means (colour: digit)")
     param = next(model.parameters())
     z = torch.tensor([[z1, z2]], dtype=param.dtype, device=param.device)
-    ax2.imshow(model.decode(z)[0, 0].cpu(), cmap="gray", vmin=0, vmax=1)
+    ax2.imshow(model.decode(z)[0, 0].cpu().numpy(), cmap="gray", vmin=0, vmax=1)
     ax2.set_title(f"decoder mean at z = ({z1:.1f}, {z2:.1f})")
     ax2.axis("off")
 
@@ -302,6 +302,26 @@ def draw_receptive_field(fig, grads: dict, row: int = 5, col: int = 5):
 
 
 # --- chapter 07 ----------------------------------------------------------------------
+
+def draw_guidance(fig, samples: dict, labels, w: float, classifier=None):
+    """Samples guided with scale ``w`` (precomputed: ``samples[w]`` (n, 1, H, W)), one
+    column per requested class, titled with how often the classifier agrees."""
+    import torch
+
+    from .viz import image_grid
+
+    x = samples[w]
+    order = torch.argsort(labels, stable=True)  # one column per class
+    n_rows = len(labels) // 10
+    ax = fig.subplots()
+    grid = x[order].reshape(10, n_rows, *x.shape[1:]).transpose(0, 1).reshape(x.shape)
+    image_grid(grid, nrow=10, ax=ax)
+    title = f"guidance w = {w:g}"
+    if classifier is not None:
+        acc = (classifier.predict(x) == labels).float().mean().item()
+        title += f": {100 * acc:.0f}% classified as the requested digit"
+    ax.set_title(title)
+
 
 
 # --- chapter 08 ----------------------------------------------------------------------

@@ -143,7 +143,7 @@ def test_samplers_with_the_exact_eps_of_a_gaussian(steps, eta):
     torch.manual_seed(0)
     n = 20_000
     x = model.sample(n) if steps == 1000 else model.ddim_sample(n, steps, eta=eta)
-    taus = torch.linspace(1000, 0, steps + 1).round().long().tolist()
+    taus = [1 + i * 1000 // steps for i in range(steps)][::-1] + [0]  # DDIM's spacing
     std = predicted_std(model, s, taus, eta)
     assert torch.allclose(x.mean(0), mu, atol=0.02)
     assert torch.allclose(x.std(0), torch.tensor([std, std]), rtol=0.02)
@@ -238,3 +238,20 @@ def test_inpainting_keeps_the_known_pixels():
     assert not torch.allclose(out[..., 4:], x[..., 4:], atol=1e-2)
     s = model.sample(5)
     assert s.shape == (5, 1, 8, 8) and s.min() >= 0 and s.max() <= 1
+
+
+def test_guidance_widget_draws_one_column_per_class():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from gmcourse.widgets import draw_guidance
+
+    labels = torch.arange(10).repeat(3)
+    x = (labels.float() / 9).view(-1, 1, 1, 1).expand(30, 1, 8, 8)  # brightness = label
+    fig = plt.figure()
+    draw_guidance(fig, {1.0: x}, labels, 1.0)
+    img = fig.axes[0].images[0].get_array()
+    cols = [img[1:9, 1 + 9 * c:9 + 9 * c].mean() for c in range(10)]  # first row, each column
+    assert cols == sorted(cols) and cols[0] < cols[-1]
+    assert "w = 1" in fig.axes[0].get_title()
+    plt.close(fig)

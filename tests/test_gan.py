@@ -187,3 +187,18 @@ def test_dcgan_trains_on_mnist_in_the_smoke_setting():
         h = train_dcgan(gan, cfg, x, y, progress=False)
         assert h.steps == 3
         assert gan.sample(4, torch.arange(4)).shape == (4, 1, 28, 28)
+
+
+def test_rejection_sampling_warns_when_it_runs_short():
+    G = nn.Linear(1, 1)
+
+    class Spiky(nn.Module):  # one huge logit: every other sample is almost always rejected
+        def forward(self, x):
+            d = torch.full((len(x),), -20.0)
+            d[0] = 20.0
+            return d
+
+    torch.manual_seed(0)
+    with pytest.warns(UserWarning, match="accepted only"):
+        x, rate = rejection_sample(GAN(G, Spiky(), latent_dim=1), 100, batch=50, max_rounds=2)
+    assert len(x) < 100 and rate < 0.1

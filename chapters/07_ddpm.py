@@ -1,0 +1,338 @@
+# %% [markdown]
+# # 07 · Denoising diffusion: the forward process, the epsilon loss, DDIM and guidance
+#
+# A diffusion model (Sohl-Dickstein et al. 2015; Ho, Jain and Abbeel 2020) learns to undo a
+# fixed process that destroys data. The **forward process** adds a little Gaussian noise in
+# each of $T$ steps until nothing of the data is left; a network learns to predict the noise
+# that was added, and the **reverse process** starts from pure noise and removes it step by
+# step. There is no adversary and no encoder to train: one regression loss.
+#
+# The code is `gmcourse/diffusion.py`: `DDPM(eps_model, beta)` holds the schedule and has the
+# lecture's verbs `q_sample`, `posterior`, `loss`, `sample` (ancestral) and `ddim_sample`.
+
+# %%
+import time
+
+import matplotlib.pyplot as plt
+import torch
+
+from gmcourse.config import setup, pick
+from gmcourse import data, diffusion, viz, widgets
+from gmcourse.bench import format_table
+from gmcourse.classifier import digit_classifier
+from gmcourse.divergences import wasserstein
+from gmcourse.metrics import mode_coverage
+
+device = setup(seed=0)
+
+# %% [markdown]
+# ## The forward process
+#
+# Pick a **noise schedule** $\beta_1, \dots, \beta_T \in (0, 1)$ and define a Markov chain
+# that shrinks the data a little and adds noise:
+#
+# $$q(x_t \mid x_{t-1}) = \mathcal N\big(x_t;\ \sqrt{1-\beta_t}\, x_{t-1},\ \beta_t I\big).$$
+#
+# The shrinking keeps the variance bounded: if $\operatorname{Var} x_{t-1} = 1$ then
+# $\operatorname{Var} x_t = (1-\beta_t) + \beta_t = 1$. With $\alpha_t = 1-\beta_t$ and
+# $\bar\alpha_t = \prod_{s \le t} \alpha_s$, two steps combine into one Gaussian
+# ($\sqrt{\alpha_t}(\sqrt{\alpha_{t-1}}x_{t-2} + \sqrt{1-\alpha_{t-1}}\,\epsilon') +
+# \sqrt{1-\alpha_t}\,\epsilon''$ has variance $\alpha_t(1-\alpha_{t-1}) + 1 - \alpha_t =
+# 1 - \alpha_t\alpha_{t-1}$), and by induction we get the **closed form**
+#
+# $$q(x_t \mid x_0) = \mathcal N\big(x_t;\ \sqrt{\bar\alpha_t}\, x_0,\ (1-\bar\alpha_t) I\big),
+# \qquad x_t = \sqrt{\bar\alpha_t}\, x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon,\quad
+# \epsilon \sim \mathcal N(0, I).$$
+#
+# We can jump to any $t$ in one step. (A unit test chains the steps $q(x_t \mid x_{t-1})$
+# on many points and checks the closed form's mean and variance by Monte Carlo.)
+#
+# Two schedules: Ho et al.'s **linear** $\beta_t$ from $10^{-4}$ to $0.02$, and Nichol and
+# Dhariwal's **cosine** schedule, defined through $\bar\alpha_t \propto \cos^2\!\big(\tfrac{t/T +
+# s}{1+s}\tfrac{\pi}{2}\big)$, which destroys information more slowly at the start.
+
+# %%
+T = 1000
+schedules = {name: diffusion.DDPM(torch.nn.Identity(), f(T)) for name, f in diffusion.SCHEDULES.items()}
+fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+for name, q in schedules.items():
+    axes[0].plot(q.alpha_bar, label=name)
+    axes[1].plot(q.alpha_bar / q.one_minus_alpha_bar, label=name)
+axes[0].set(xlabel="t", ylabel=r"$\bar\alpha_t$", title="signal left in $x_t$")
+axes[1].set(xlabel="t", ylabel=r"SNR $\bar\alpha_t / (1-\bar\alpha_t)$", yscale="log",
+            title="signal-to-noise ratio")
+axes[0].legend()
+fig.tight_layout()
+
+# %% [markdown]
+# On the 2D **ring of eight Gaussians** the forward process first blurs the modes, then the
+# ring, and ends in a standard normal. On digits the cosine schedule keeps the digit
+# recognisable for longer.
+
+# %%
+ring = data.ring8()
+x0 = ring.sample(2000)
+q = schedules["cosine"]
+show_t = [0, 100, 250, 500, 750, 1000]
+fig, axes = plt.subplots(2, len(show_t), figsize=(15, 5))
+for ax, t in zip(axes[0], show_t):
+    xt = q.q_sample(x0, t, torch.randn_like(x0)) if t else x0
+    viz.plot_samples(xt, ax=ax, extent=3, s=1, title=f"t = {t}")
+    ax.set_xticks([]), ax.set_yticks([])
+digit = data.load_images("digits", "train")[:1] * 2 - 1  # images live in [-1, 1]
+eps = torch.randn_like(digit)
+for ax, t in zip(axes[1], show_t):
+    rows = [q_.q_sample(digit, t, eps) if t else digit for q_ in schedules.values()]
+    viz.image_grid((torch.cat(rows) + 1) / 2, nrow=1, ax=ax)
+axes[1, 0].set_title("top: linear, bottom: cosine", fontsize=9)
+fig.tight_layout()
+
+# %% [markdown]
+# ## The reverse process and the loss
+#
+# Generation runs the chain backwards: $x_T \sim \mathcal N(0, I)$, then
+# $x_{t-1} \sim p_\theta(x_{t-1} \mid x_t)$. The true reverse step $q(x_{t-1}\mid x_t)$ needs
+# the whole data distribution, but **conditioned on $x_0$** it is a Gaussian we can write
+# down. By Bayes, $q(x_{t-1} \mid x_t, x_0) \propto q(x_t \mid x_{t-1})\, q(x_{t-1} \mid x_0)$,
+# a product of two Gaussians in $x_{t-1}$ (precisions add, means are precision-weighted):
+#
+# $$q(x_{t-1} \mid x_t, x_0) = \mathcal N\big(\tilde\mu_t(x_t, x_0), \tilde\beta_t I\big),\quad
+# \tilde\mu_t = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1-\bar\alpha_t}\, x_0
+#             + \frac{\sqrt{\alpha_t}\,(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}\, x_t,\quad
+# \tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\,\beta_t .$$
+#
+# The ELBO of the model $p_\theta(x_{0:T})$ is a sum of KL divergences
+# $\mathrm{KL}\big(q(x_{t-1}\mid x_t, x_0)\,\|\,p_\theta(x_{t-1}\mid x_t)\big)$ between
+# Gaussians. Ho et al. give $p_\theta$ the posterior's form with $x_0$ replaced by a
+# prediction; writing $x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\epsilon)/\sqrt{\bar\alpha_t}$, the
+# mean becomes
+#
+# $$\mu_\theta(x_t, t) = \frac{1}{\sqrt{\alpha_t}}\Big(x_t - \frac{\beta_t}{\sqrt{1-\bar\alpha_t}}\,
+# \epsilon_\theta(x_t, t)\Big),$$
+#
+# and each KL term is, up to a weight, $\|\epsilon - \epsilon_\theta(x_t, t)\|^2$. Dropping the
+# weights gives the **simple loss** (Algorithm 1): draw $x_0$, $t \sim \mathcal U\{1..T\}$,
+# $\epsilon \sim \mathcal N(0, I)$, and regress
+#
+# $$L = \mathbb E\,\big\|\epsilon - \epsilon_\theta\big(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon,\ t\big)\big\|^2 .$$
+#
+# Sampling (Algorithm 2) applies $x_{t-1} = \mu_\theta(x_t, t) + \sigma_t z$ for $t = T..1$;
+# we use $\sigma_t^2 = \tilde\beta_t$, which is $0$ at the last step. The code:
+
+# %%
+import inspect
+print(inspect.getsource(diffusion.DDPM.loss))
+print(inspect.getsource(diffusion.DDPM.p_step))
+
+# %% [markdown]
+# ## Training on the ring of eight Gaussians
+#
+# The modes of ring-8 have a standard deviation of $0.01$ on a circle of radius 1 (the
+# VEEGAN/PacGAN benchmark). The noise predictor must therefore change on a scale of $0.01$
+# near each mode; a plain MLP learns this slowly, so its input is first lifted to random
+# Fourier features (`nn.FourierTimeMLP`), and the cosine schedule spends more steps at the
+# low noise levels where the modes are resolved.
+
+# %%
+T = pick(smoke=100, lecture=1000)  # diffusion steps of the trained models
+toy_cfg = diffusion.ToyConfig(T=T, steps=pick(smoke=200, lecture=4000))
+toy, toy_hist = diffusion.toy_ddpm(ring, toy_cfg, seed=0)
+n_toy = pick(smoke=300, lecture=2000)
+torch.manual_seed(1)
+t0 = time.perf_counter()
+x_anc, path = toy.sample(n_toy, return_path=True)
+t_anc = time.perf_counter() - t0
+cov = mode_coverage(x_anc, ring)
+print(f"ancestral sampling, {toy.T} steps: {cov}; largest mode-weight error "
+      f"{cov.weight_error(ring):.3f}")
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
+viz.plot_history(toy_hist, ax=axes[0], smooth=50, title="epsilon loss")
+viz.plot_samples(ring.sample(n_toy), ax=axes[1], extent=1.5, s=1, title="data")
+viz.plot_samples(x_anc, ax=axes[2], extent=1.5, s=1, title="DDPM samples")
+fig.tight_layout()
+
+# %% [markdown]
+# ## Sampling trajectories
+#
+# Each sample starts as Gaussian noise and drifts, with shrinking random kicks, to a mode.
+# The snapshots show the whole population at a few times; the right panel follows eight
+# particles. Early steps decide which mode a particle will reach; the last hundred steps
+# only sharpen it.
+
+# %%
+fig, axes = plt.subplots(1, 6, figsize=(16, 3))
+for ax, t in zip(axes[:5], [toy.T * k // 10 for k in (10, 6, 3, 1, 0)]):
+    viz.plot_samples(path[toy.T - t], ax=ax, extent=3, s=1, title=f"$x_{{{t}}}$")
+    ax.set_xticks([]), ax.set_yticks([])
+for i in range(8):
+    axes[5].plot(path[:, i, 0], path[:, i, 1], lw=0.5)
+    axes[5].plot(*path[-1, i], "k.", ms=4)
+axes[5].set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", title="8 trajectories")
+fig.tight_layout()
+
+# %% [markdown]
+# ## DDIM: the same model, fewer steps
+#
+# Song, Meng and Ermon (2021) noticed that the loss only uses the marginals
+# $q(x_t \mid x_0)$, so any process with these marginals shares the trained
+# $\epsilon_\theta$. Among them is a family indexed by $\eta$, with steps from $x_t$ to any
+# earlier $x_s$:
+#
+# $$x_s = \sqrt{\bar\alpha_s}\,\hat x_0 + \sqrt{1-\bar\alpha_s-\sigma^2}\;\epsilon_\theta(x_t, t)
+# + \sigma z,\qquad \hat x_0 = \frac{x_t - \sqrt{1-\bar\alpha_t}\,\epsilon_\theta(x_t,t)}{\sqrt{\bar\alpha_t}},\quad
+# \sigma = \eta\sqrt{\frac{1-\bar\alpha_s}{1-\bar\alpha_t}}\sqrt{1-\frac{\bar\alpha_t}{\bar\alpha_s}} .$$
+#
+# $\eta = 1$ with every step is the ancestral sampler (a unit test checks they agree
+# exactly); $\eta = 0$ is deterministic — a discretised ODE — and tolerates large jumps
+# between timesteps. With $S$ steps DDIM visits $t = 1 + iT/S$; it does not start at $t = T$
+# itself, where the cosine schedule leaves $\bar\alpha_T \approx 10^{-9}$ and the estimate
+# $\hat x_0$ would divide the network's error by $\sqrt{\bar\alpha_T}$. Below, quality is the Wasserstein-1 distance to fresh samples of the
+# target; the line "data vs data" is the floor that finite samples alone give.
+
+# %%
+x_ref = ring.sample(n_toy)
+floor = wasserstein(ring.sample(n_toy), x_ref)
+rows = [{"sampler": "data vs data (floor)", "steps": 0, "seconds": 0.0, "W1": floor,
+         "high quality": mode_coverage(x_ref, ring).high_quality}]
+rows.append({"sampler": "ancestral", "steps": toy.T, "seconds": t_anc,
+             "W1": wasserstein(x_anc, x_ref), "high quality": cov.high_quality})
+ddim = {}
+for steps in (10, 50, 100):
+    torch.manual_seed(2)
+    t0 = time.perf_counter()
+    ddim[steps] = toy.ddim_sample(n_toy, steps)
+    sec = time.perf_counter() - t0
+    rows.append({"sampler": "DDIM eta=0", "steps": steps, "seconds": sec,
+                 "W1": wasserstein(ddim[steps], x_ref),
+                 "high quality": mode_coverage(ddim[steps], ring).high_quality})
+for r in rows[1:]:
+    r["speed-up"] = t_anc / r["seconds"]
+print(format_table(rows))
+fig, axes = plt.subplots(1, 3, figsize=(10, 3.4))
+for ax, steps in zip(axes, ddim):
+    viz.plot_samples(ddim[steps], ax=ax, extent=1.5, s=1, title=f"DDIM, {steps} steps")
+fig.tight_layout()
+
+# %% [markdown]
+# Ten steps blur the modes. Fifty and a hundred steps keep all eight modes, at a fraction
+# of the time, but fewer of their samples land within three standard deviations of a mode
+# than the ancestral sampler's: the deterministic sampler integrates the network's errors,
+# while the ancestral sampler's fresh noise at every step lets later steps correct them. The
+# ring's modes, 0.01 wide, make this as hard as it gets; on the digits below the classifier
+# can barely tell the samplers apart. (`python -m gmcourse.bench ddpm` measures the ring over
+# three seeds with larger samples.)
+
+# %% [markdown]
+# ## Digits, and classifier-free guidance
+#
+# On images the noise predictor is a small **UNet** (`nn.UNet`): convolutions at 8x8 and
+# 4x4 with skip connections, the timestep entering every block through a sinusoidal
+# embedding. To steer samples towards a class $y$ we train one network for both
+# $\epsilon_\theta(x_t, t, y)$ and the unconditional $\epsilon_\theta(x_t, t, \varnothing)$:
+# with probability 0.1 a training label is replaced by the null label $\varnothing$
+# (**label dropout**). At sampling time, **classifier-free guidance** (Ho and Salimans 2022)
+# extrapolates away from the unconditional prediction,
+#
+# $$\tilde\epsilon = (1+w)\,\epsilon_\theta(x_t, t, y) - w\,\epsilon_\theta(x_t, t, \varnothing),$$
+#
+# which follows the score of $p(x \mid y)\,p(y \mid x)^{w}$: a larger $w$ gives more typical,
+# less diverse samples of class $y$. $w = 0$ is the plain conditional model and $w = -1$ the
+# unconditional one.
+
+# %%
+# trained once and cached in data/checkpoints (delete the file to retrain)
+model = diffusion.digits_ddpm(seed=0, steps=pick(smoke=30, lecture=None), T=T, progress=True)
+print(model.eps_model.__class__.__name__, sum(p.numel() for p in model.parameters()), "parameters")
+
+# %%
+clf = digit_classifier(steps=pick(smoke=300, lecture=1500))
+per_class = pick(smoke=1, lecture=4)
+ddim_steps = pick(smoke=5, lecture=50)
+labels = torch.arange(10).repeat(per_class)
+x_T = torch.randn(len(labels), 1, 8, 8)
+guided = {}
+for w in (-1.0, 0.0, 1.0, 2.0, 4.0):
+    guided[w] = model.ddim_sample(len(labels), ddim_steps, y=labels, w=w, x_T=x_T)
+    acc = (clf.predict(guided[w]) == labels).float().mean().item()
+    print(f"w = {w:4.1f}: classified as the requested digit {100 * acc:5.1f}% "
+          f"(DDIM, {ddim_steps} steps, {len(labels)} samples)")
+
+# %% tags=["nbval-ignore-output"]
+import ipywidgets as W
+
+widgets.live(lambda fig, w: widgets.draw_guidance(fig, guided, labels, w, clf),
+             figsize=(8, 3.6),
+             w=W.SelectionSlider(options=list(guided), value=0.0, description="guidance w"))
+
+# %% [markdown]
+# The same starting noise $x_T$ is used for every $w$, so each column changes only through
+# the guidance. Above about $w = 1$ the digits become bolder and more uniform: guidance trades
+# diversity for fidelity, the same trade-off as a GAN's truncation trick.
+#
+# For the digits, the ancestral sampler and DDIM compare as on the ring:
+
+# %%
+n_cmp = pick(smoke=10, lecture=100)
+y_cmp = torch.arange(10).repeat_interleave(n_cmp // 10)
+rows = []
+samples = {}
+for name, steps in [("ancestral", None), ("DDIM eta=0", 10), ("DDIM eta=0", 50), ("DDIM eta=0", 100)]:
+    torch.manual_seed(3)
+    t0 = time.perf_counter()
+    x = model.sample(n_cmp, y=y_cmp) if steps is None else model.ddim_sample(n_cmp, steps, y=y_cmp)
+    samples[name, steps] = x
+    rows.append({"sampler": name, "steps": steps or model.T, "seconds": time.perf_counter() - t0,
+                 "requested digit": (clf.predict(x) == y_cmp).float().mean().item()})
+print(format_table(rows))
+fig, axes = plt.subplots(1, 4, figsize=(14, 3.2))
+for ax, ((name, steps), x) in zip(axes, samples.items()):
+    viz.image_grid(x[:50], nrow=10, ax=ax, title=f"{name}, {steps or model.T} steps")
+fig.tight_layout()
+
+# %% [markdown]
+# ## Closing example: inpainting
+#
+# A trained diffusion model is a prior over images that we can condition after training.
+# To fill in missing pixels (RePaint, Lugmayr et al. 2022, in its simplest form), run the
+# ancestral sampler and after every step overwrite the known pixels with a fresh sample of
+# $q(x_{t-1} \mid x_0)$: the known part is always correctly noised, and the network
+# generates the unknown part to agree with it. No retraining and no labels: here the
+# unconditional (null-label) model completes test digits whose bottom three rows are hidden.
+
+# %%
+x_test, y_test = data.load_images("digits", "test", labels=True)
+x_known = x_test[:pick(smoke=5, lecture=10)]
+mask = torch.zeros(1, 1, 8, 8)
+mask[..., :5, :] = 1  # keep the top five rows
+torch.manual_seed(4)
+filled = model.inpaint(x_known, mask)
+fig, ax = plt.subplots(figsize=(8, 2.8))
+viz.image_grid(torch.cat([x_known, x_known * mask + 0.5 * (1 - mask), filled]),
+               nrow=len(x_known), ax=ax, title="test digits / top five rows kept / inpainted")
+print(f"the classifier reads the inpainted digits as the originals in "
+      f"{100 * (clf.predict(filled) == y_test[:len(x_known)]).float().mean():.0f}% of cases")
+
+# %% [markdown]
+# ## The full profile: MNIST, Fashion-MNIST and CIFAR-10 on a GPU
+#
+# With `GMCOURSE_PROFILE=full` the same code trains a wider UNet with three resolutions on
+# 28x28 and 32x32 images on the GPU (picked automatically). The smoke profile runs this
+# cell on a few MNIST test images on the CPU, from the files named by `GMCOURSE_DATA`;
+# the lecture profile skips it.
+
+# %%
+image_sets = pick(smoke=["mnist"], lecture=[], full=["mnist", "fashion_mnist", "cifar10"])
+for name in image_sets:
+    if not data.available(name, pick(smoke="test", lecture="test", full="train")):
+        print(f"{name}: not available offline; set GMCOURSE_DATA (see README)")
+        continue
+    xs, ys = data.load_images(name, pick(smoke="test", lecture="test", full="train"),
+                              labels=True, limit=pick(smoke=256, lecture=256, full=None))
+    cfg = diffusion.DigitsConfig(ch=pick(smoke=8, lecture=8, full=64), mults=(1, 2, 2),
+                                 steps=pick(smoke=5, lecture=5, full=20_000),
+                                 T=pick(smoke=50, lecture=50, full=1000), dataset=name)
+    big = diffusion.image_ddpm(cfg, in_ch=xs.shape[1], shape=xs.shape[1:]).to(device)
+    diffusion.train_image_ddpm(big, xs, ys, cfg)
+    x = big.ddim_sample(pick(smoke=4, lecture=4, full=40), pick(smoke=5, lecture=5, full=100))
+    fig, ax = plt.subplots(figsize=(8, 2))
+    viz.image_grid(x.cpu(), nrow=10, ax=ax, title=f"{name}: DDIM samples")
