@@ -21,15 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _updates(draw, settings):
-    from IPython.core.pylabtools import print_figure
     wall, cpu = [], []
     for values in settings:
         fig = plt.figure(figsize=(10, 3.6))
         t, c = time.perf_counter(), time.process_time()
         draw(fig, **values)
-        print_figure(fig)  # the PNG that Jupyter's inline backend sends to the browser
+        widgets.render_png(fig)  # the PNG that live() sends to the browser
         wall.append(1000 * (time.perf_counter() - t)), cpu.append(1000 * (time.process_time() - c))
-        plt.close(fig)
     return wall, cpu
 
 
