@@ -153,11 +153,13 @@ def test_fit_adversarial_learns_a_gaussian_mean():
     data = torch.randn(2048, 2) * 0.5 + torch.tensor([2.0, -1.0])
     gan = GAN(MLP(2, 2, hidden=32), MLP(2, 1, hidden=32), latent_dim=2, ema=0.99)
     assert gan.sample(2000).mean(0).norm() < 1  # starts near 0
-    h = fit_adversarial(gan, data, steps=400, batch_size=128, lr_d=2e-3, lr_g=2e-3,
-                        progress=False, lr_decay=True)
-    assert h.steps == 400 and len(h["d_loss"]) == 400
+    # constant learning rates: decaying them freezes the game wherever it is still
+    # circling the equilibrium (seeds 0-3 end 0.05-0.14 from the mean this way, 0.24-0.39 with decay)
+    h = fit_adversarial(gan, data, steps=800, batch_size=128, lr_d=2e-3, lr_g=2e-3,
+                        progress=False, lr_decay=False)
+    assert h.steps == 800 and len(h["d_loss"]) == 800
     x = gan.sample(2000)
-    assert torch.allclose(x.mean(0), torch.tensor([2.0, -1.0]), atol=0.4)
+    assert torch.allclose(x.mean(0), torch.tensor([2.0, -1.0]), atol=0.3)
 
 
 def test_conditional_dcgan_shapes_and_labels_matter():
