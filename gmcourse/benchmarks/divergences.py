@@ -6,14 +6,12 @@ wall-clock times on a shared machine are inflated by other work.
 """
 import os
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 from .. import widgets  # noqa: E402
 
@@ -21,14 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _updates(draw, settings):
-    wall, cpu = [], []
-    for values in settings:
-        fig = plt.figure(figsize=(10, 3.6))
-        t, c = time.perf_counter(), time.process_time()
-        draw(fig, **values)
-        widgets.render_png(fig)  # the PNG that live() sends to the browser
-        wall.append(1000 * (time.perf_counter() - t)), cpu.append(1000 * (time.process_time() - c))
-    return wall, cpu
+    return widgets.update_ms(draw, settings, figsize=(10, 3.6))
 
 
 def _row(name, wall, cpu):
@@ -47,11 +38,10 @@ def _chapter_seconds(profile):
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits them
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            t = time.perf_counter()
-            NotebookClient(nb, timeout=900, kernel_name="python3",
-                           resources={"metadata": {"path": str(ROOT / "chapters")}}).execute()
-            return time.perf_counter() - t
+        t = time.perf_counter()
+        NotebookClient(nb, timeout=900, kernel_name="python3",
+                       resources={"metadata": {"path": str(ROOT / "chapters")}}).execute()
+        return time.perf_counter() - t
     finally:
         for k, v in saved.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
