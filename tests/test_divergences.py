@@ -13,7 +13,8 @@ from gmcourse.data import GaussianMixture, two_gaussians
 from gmcourse.divergences import (F_DIVERGENCES, Generator, classifier_f_divergence, f_divergence,
                                   f_divergence_grid, f_divergence_mc, gaussian_kernel, imq_kernel,
                                   js_grid, kl_grid, kl_mc, mmd2, parallel_lines,
-                                  sliced_wasserstein, wasserstein, wasserstein_1d)
+                                  sliced_wasserstein, wasserstein, wasserstein_1d,
+                                  wasserstein_batches)
 
 set_threads()
 
@@ -97,6 +98,16 @@ def test_w1_equals_an_exact_assignment_and_scipy_in_1d():
     assert wasserstein(a[:, None], b[:, None], p=1) == pytest.approx(ref, rel=1e-7)
     assert wasserstein_1d(a, b, p=1).item() == pytest.approx(ref, rel=1e-9)
     assert wasserstein_1d(a, b, p=2).item() == pytest.approx(wasserstein(a[:, None], b[:, None], 2), rel=1e-7)
+
+
+def test_batched_w1_pairs_the_kth_batch_with_the_kth_reference():
+    g = torch.Generator().manual_seed(1)
+    refs = [torch.randn(40, 2, generator=g) for _ in range(3)]
+    x = torch.randn(120, 2, generator=g) + torch.tensor([0.0, 1.0])
+    w = [wasserstein(x[40 * k:40 * (k + 1)], refs[k]) for k in range(3)]
+    mean, se = wasserstein_batches(x, refs)
+    assert mean == pytest.approx(np.mean(w), rel=1e-6)
+    assert se == pytest.approx(np.std(w, ddof=1) / math.sqrt(3), rel=1e-5)
 
 
 def test_sliced_wasserstein_of_a_shift_is_its_mean_projection():
