@@ -10,14 +10,14 @@
 # in four steps: the score of a known density, Langevin sampling with it and why it fails
 # on separated modes, annealing over noise levels (NCSN, Song and Ermon 2019), and learning
 # the scores from data by **denoising score matching**. It ends with the SDE view that joins
-# this chapter to DDPM (chapter 07). The code is `gmcourse/score.py`.
+# this chapter to DDPM (chapter 07). The code is `gmcourse/score.py` and `gmcourse/sde.py`.
 
 # %%
 import matplotlib.pyplot as plt
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import score as S, viz, widgets
+from gmcourse import score as S, sde, viz, widgets
 from gmcourse.data import GaussianMixture
 
 device = setup(seed=0)
@@ -216,17 +216,17 @@ _ = viz.image_grid(digits_model.sample(pick(smoke=20, lecture=100),
 #
 # $$\frac{dx}{dt} = f(x, t) - \tfrac12 g(t)^2\, s(x, t) . \qquad (5)$$
 #
-# Both need only the score of $p_t$. For our mixture it is exact again (`S.marginal_score`).
-# Samplers: Euler-Maruyama for the SDE (`S.reverse_sde`), Heun's method for the ODE
-# (`S.probability_flow`).
+# Both need only the score of $p_t$. For our mixture it is exact again (`sde.marginal_score`).
+# Samplers: Euler-Maruyama for the SDE (`sde.reverse_sde`), Heun's method for the ODE
+# (`sde.probability_flow`).
 
 # %%
-vp = S.VPSDE()
-score_t = S.marginal_score(two, vp)
+vp = sde.VPSDE()
+score_t = sde.marginal_score(two, vp)
 xT = vp.prior(pick(smoke=300, lecture=2000), generator=torch.Generator().manual_seed(0)).double()
 ode_path, sde_path = [], []
-x_ode = S.probability_flow(vp, score_t, xT, steps=pick(smoke=20, lecture=200), path=ode_path)
-x_sde = S.reverse_sde(vp, score_t, xT, steps=pick(smoke=50, lecture=500),
+x_ode = sde.probability_flow(vp, score_t, xT, steps=pick(smoke=20, lecture=200), path=ode_path)
+x_sde = sde.reverse_sde(vp, score_t, xT, steps=pick(smoke=50, lecture=500),
                       generator=torch.Generator().manual_seed(1), path=sde_path)
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
 for ax, name, x_end, pth in [(axes[0], "probability-flow ODE", x_ode, ode_path),
@@ -250,13 +250,13 @@ fig.tight_layout()
 # change of variables of chapter 05 applies in its continuous form: $\frac{d}{dt} \log
 # p_t(x(t)) = -\nabla \cdot v(x(t), t)$ with $v$ the right-hand side of (5). Integrating a
 # point forward to $t = 1$ and adding the divergence along the way gives its exact
-# log-likelihood (`S.ode_log_prob`; in 2D the divergence is two autograd passes):
+# log-likelihood (`sde.ode_log_prob`; in 2D the divergence is two autograd passes):
 
 # %%
 x_test = two.sample(20, torch.Generator().manual_seed(0)).double()
 m_min, std_min = vp.marginal(torch.tensor(1e-3, dtype=torch.float64))
 exact_ll = S.perturbed(two, float(std_min), float(m_min)).log_prob(x_test)
-ode_ll = S.ode_log_prob(vp, score_t, x_test, steps=pick(smoke=10, lecture=100))
+ode_ll = sde.ode_log_prob(vp, score_t, x_test, steps=pick(smoke=10, lecture=100))
 print(f"largest |ODE - exact| log-likelihood over 20 points: "
       f"{(ode_ll - exact_ll).abs().max():.3f} nats")
 

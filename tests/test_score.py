@@ -6,10 +6,10 @@ import torch
 
 from gmcourse.config import set_threads
 from gmcourse.data import GaussianMixture
-from gmcourse.score import (NCSN, Fig3Config, MixtureScore, ode_log_prob, ToyNCSNConfig, VESDE, VPSDE, annealed_langevin,
-                            fig3, geometric_sigmas, langevin, marginal_score, mode_weights,
-                            perturbed, probability_flow, reverse_sde, train_toy,
-                            two_modes)
+from gmcourse.score import (NCSN, Fig3Config, MixtureScore, ToyNCSNConfig, annealed_langevin,
+                            fig3, geometric_sigmas, langevin, mode_weights, perturbed,
+                            train_toy, two_modes)
+from gmcourse.sde import VESDE, VPSDE, marginal_score, ode_log_prob, probability_flow, reverse_sde
 
 set_threads()
 
