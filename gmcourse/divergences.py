@@ -160,14 +160,19 @@ def wasserstein(x: torch.Tensor, y: torch.Tensor, p: int = 1) -> float:
     return float(cost) ** (1 / p)
 
 
-def wasserstein_batches(x: torch.Tensor, refs: list, p: int = 1) -> tuple[float, float]:
-    """Mean and standard error of W_p between the k-th batch of ``x`` and ``refs[k]``.
+def wasserstein_per_batch(x: torch.Tensor, refs: list, p: int = 1) -> torch.Tensor:
+    """W_p between the k-th batch of ``x`` and ``refs[k]``: (K,).
 
     ``x`` (K m, d) is split into K batches of the size m of each reference. One batch's W_p
     to the target is mostly finite-sample noise (on ring-8 at m = 2,000, two draws of the
     target itself differ by up to 2x), so samplers are compared by the mean over batches.
     """
-    w = torch.tensor([wasserstein(xb, r, p) for xb, r in zip(x.split(len(refs[0])), refs)])
+    return torch.tensor([wasserstein(xb, r, p) for xb, r in zip(x.split(len(refs[0])), refs)])
+
+
+def wasserstein_batches(x: torch.Tensor, refs: list, p: int = 1) -> tuple[float, float]:
+    """Mean and standard error of ``wasserstein_per_batch(x, refs, p)``."""
+    w = wasserstein_per_batch(x, refs, p)
     return w.mean().item(), (w.std() / len(w) ** 0.5).item()
 
 

@@ -14,7 +14,7 @@ from gmcourse.divergences import (F_DIVERGENCES, Generator, classifier_f_diverge
                                   f_divergence_grid, f_divergence_mc, gaussian_kernel, imq_kernel,
                                   js_grid, kl_grid, kl_mc, mmd2, parallel_lines,
                                   sliced_wasserstein, wasserstein, wasserstein_1d,
-                                  wasserstein_batches)
+                                  wasserstein_batches, wasserstein_per_batch)
 
 set_threads()
 
@@ -105,6 +105,7 @@ def test_batched_w1_pairs_the_kth_batch_with_the_kth_reference():
     refs = [torch.randn(40, 2, generator=g) for _ in range(3)]
     x = torch.randn(120, 2, generator=g) + torch.tensor([0.0, 1.0])
     w = [wasserstein(x[40 * k:40 * (k + 1)], refs[k]) for k in range(3)]
+    assert wasserstein_per_batch(x, refs).tolist() == pytest.approx(w, rel=1e-6)
     mean, se = wasserstein_batches(x, refs)
     assert mean == pytest.approx(np.mean(w), rel=1e-6)
     assert se == pytest.approx(np.std(w, ddof=1) / math.sqrt(3), rel=1e-5)
