@@ -260,12 +260,12 @@ def dcgan(cfg: DigitsGANConfig, image_shape=(1, 8, 8)) -> GAN:
 
 
 def train_dcgan(gan: GAN, cfg: DigitsGANConfig, x, y=None, progress: bool = True):
-    from .train import fit_adversarial
+    from .train import Game, TrainConfig, fit_adversarial
     wgan = cfg.variant == "wgan-gp"  # WGAN-GP: Adam (0, 0.9), 5 critic steps (Gulrajani Alg. 1)
-    return fit_adversarial(gan, x if y is None else (x, y), steps=cfg.steps,
-                           batch_size=cfg.batch_size, lr_d=cfg.lr, lr_g=cfg.lr,
-                           betas=(0.0, 0.9) if wgan else (0.5, 0.999),
-                           n_critic=5 if wgan else 1, progress=progress,
+    return fit_adversarial(gan, x if y is None else (x, y),
+                           TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
+                                       betas=(0.0, 0.9) if wgan else (0.5, 0.999)),
+                           Game(n_critic=5 if wgan else 1), progress=progress,
                            desc=f"DCGAN ({cfg.variant}) on {cfg.dataset}")
 
 
