@@ -16,7 +16,6 @@ parallel); ``sample`` fills pixels one at a time (sampling is sequential: H W pa
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -223,81 +222,12 @@ class PixelCNN(nn.Module):
         return nll.mean().item() / (x[0].numel() * math.log(2))
 
 
-@dataclass
-class PixelCNNConfig:
-    """A PixelCNN for images (levels=2: Bernoulli on binarized images; K > 2: K levels in [0, 1])."""
-    levels: int = 17
-    gated: bool = True
-    hidden: int = 32
-    layers: int = 4
-    kernel: int = 3
-    first_kernel: int = 7
-    steps: int = 1000
-    batch_size: int = 64
-    lr: float = 3e-3
-    seed: int = 0
-
-
-def build(cfg: PixelCNNConfig, shape=(1, 8, 8), dist=None) -> PixelCNN:
-    """The model of ``cfg``, initialised from ``cfg.seed``."""
-    torch.manual_seed(cfg.seed)
-    dist = dist or (Bernoulli() if cfg.levels == 2 else Categorical(cfg.levels, cfg.levels - 1))
-    if cfg.gated:
-        net = GatedPixelCNNNet(dist.in_channels, dist.out_channels, cfg.hidden, cfg.layers,
-                               cfg.kernel, cfg.first_kernel)
-    else:
-        net = PixelCNNNet(dist.in_channels, dist.out_channels, cfg.hidden, cfg.layers,
-                          cfg.kernel, cfg.first_kernel)
+def pixelcnn(dist, gated: bool = True, hidden: int = 32, layers: int = 4, kernel: int = 3,
+             first_kernel: int = 7, shape=(1, 8, 8)) -> PixelCNN:
+    """A (gated) PixelCNN whose pixels follow ``dist`` (``Bernoulli()`` or ``Categorical(K)``)."""
+    Net = GatedPixelCNNNet if gated else PixelCNNNet
+    net = Net(dist.in_channels, dist.out_channels, hidden, layers, kernel, first_kernel)
     return PixelCNN(net, dist, shape)
-
-
-def train(model: PixelCNN, x: torch.Tensor, cfg: PixelCNNConfig, progress: bool = True):
-    """Maximum likelihood with Adam and a cosine learning-rate decay; returns the History."""
-    from .train import TrainConfig, cosine, fit
-    torch.manual_seed(cfg.seed)
-    return fit(model, x, TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                                     schedule=cosine, seed=cfg.seed),
-               progress=progress, desc="gated PixelCNN" if cfg.gated else "PixelCNN")
-
-
-def fit_pixelcnn(x: torch.Tensor, cfg: PixelCNNConfig, progress: bool = True, dist=None):
-    """Build and train a PixelCNN on images (or code maps) x (N, 1, H, W)."""
-    model = build(cfg, x.shape[1:], dist).to(x.device)
-    history = train(model, x, cfg, progress)
-    return model, history
-
-
-def fit_code_prior(codes: torch.Tensor, K: int, cfg: PixelCNNConfig | None = None,
-                   progress: bool = True) -> PixelCNN:
-    """A gated PixelCNN prior over code maps (N, H, W) or (N, 1, H, W) of integers 0..K-1:
-    the second stage of a VQ-VAE. ``.sample(n)`` returns long codes (n, 1, H, W)."""
-    codes = codes.long().reshape(len(codes), 1, *codes.shape[-2:])
-    cfg = cfg or PixelCNNConfig(levels=K)
-    return fit_pixelcnn(codes, cfg, progress, dist=Categorical(K))[0].eval()
-
-
-def image_pixelcnn(levels: int = 17, gated: bool = True, dataset: str = "digits",
-                   seed: int = 0, steps: int | None = None, device=None) -> PixelCNN:
-    """A PixelCNN trained on a train split, cached in data/checkpoints. levels=2: binarized
-    images (threshold 0.5); K > 2: x * (K-1) in 0..K-1 (17 for digits, 256 for 8-bit).
-    Digits get the small CPU network; 28x28 datasets a larger one, meant for a GPU."""
-    from .checkpoint import cached
-    from .data import load_images
-    cfg = PixelCNNConfig(levels=levels, gated=gated, seed=seed, steps=steps or 1000)
-    if dataset != "digits":
-        cfg = PixelCNNConfig(levels=levels, gated=gated, seed=seed, steps=steps or 20_000,
-                             hidden=64, layers=8, batch_size=128, lr=1e-3)
-    x = load_images(dataset, "train", binarize=levels == 2).to(device)
-    name = f"pixelcnn_{dataset}{levels}_{'gated' if gated else 'plain'}_seed{seed}_{cfg.steps}"
-    model = cached(name, cfg, lambda: build(cfg, x.shape[1:]).to(device),
-                   lambda m: train(m, x, cfg))
-    return model.to(device)
-
-
-def digits_pixelcnn(seed: int = 0, steps: int | None = None) -> PixelCNN:
-    """Chapter 09's PixelCNN: the gated model of chapter 06 on 17-level digits (cached).
-    ``.sample(n)`` is in [0, 1]; ``.bits_per_dim(x)`` is exact (not a bound)."""
-    return image_pixelcnn(17, True, "digits", seed, steps)
 
 
 # --- what the chapter measures ----------------------------------------------------------
