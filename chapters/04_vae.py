@@ -23,7 +23,7 @@ import torch
 from ipywidgets import FloatSlider
 
 from gmcourse.config import setup, pick
-from gmcourse import data, viz, widgets
+from gmcourse import data, viz, figures, widgets
 from gmcourse.metrics import independent_pixel_nll
 from gmcourse import recipes
 from gmcourse.recipes import BETAS
@@ -193,7 +193,7 @@ fig.tight_layout()
 # %% tags=["nbval-ignore-output"]
 with torch.no_grad():
     codes2 = vae2.encoder(x_bin_test).mu.cpu()
-widgets.live(lambda fig, z1, z2: widgets.draw_latent_traversal(
+widgets.live(lambda fig, z1, z2: figures.draw_latent_traversal(
                  fig, z1, z2, model=vae2, codes=codes2, labels=y_test),
              figsize=(9, 4),
              z1=FloatSlider(value=0.0, min=-3, max=3, step=0.1, description="z1"),

@@ -20,7 +20,7 @@ import ipywidgets as ipw
 import matplotlib.pyplot as plt
 import torch
 
-from gmcourse import data, viz, widgets
+from gmcourse import data, viz, figures, widgets
 from gmcourse.config import get_profile, pick, setup
 from gmcourse import recipes
 from gmcourse.flows import Flow, InvConv1x1, Planar
@@ -166,8 +166,8 @@ fig.tight_layout()
 # coordinate while keeping the other, and the spline tear the plane into the squares.
 
 # %% tags=["nbval-ignore-output"]
-stages = widgets.flow_stages(spline_board)
-widgets.live(widgets.draw_flow_stages, figsize=(9, 4.2),
+stages = figures.flow_stages(spline_board)
+widgets.live(figures.draw_flow_stages, figsize=(9, 4.2),
              k=ipw.IntSlider(value=len(stages) - 1, min=0, max=len(stages) - 1,
                              description="stage k"),
              stages=ipw.fixed(stages))

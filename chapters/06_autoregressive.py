@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import pixelcnn, recipes, viz, widgets
+from gmcourse import pixelcnn, recipes, viz, figures, widgets
 from gmcourse.data import load_images
 from gmcourse.metrics import bits_per_dim, independent_pixel_nll
 from gmcourse.pixelcnn import (GatedPixelCNNNet, PixelCNNNet, causal_mask, horizontal_mask,
@@ -100,7 +100,7 @@ grads = {"PixelCNN": pixelcnn.input_gradients(PixelCNNNet(1, 1, 16, layers=4, ke
                                                                      kernel=3, first_kernel=3),
                                                     1, H, W)}
 fig = plt.figure(figsize=(9, 4.2))
-widgets.draw_receptive_field(fig, grads, row=8, col=5)
+figures.draw_receptive_field(fig, grads, row=8, col=5)
 plt.show()
 
 # %% [markdown]
@@ -111,7 +111,7 @@ plt.show()
 # border the wedge is cut off by the image edge.
 
 # %% tags=["nbval-ignore-output"]
-widgets.live(lambda fig, row, col: widgets.draw_receptive_field(fig, grads, row, col),
+widgets.live(lambda fig, row, col: figures.draw_receptive_field(fig, grads, row, col),
              figsize=(9, 4.2), row=w.IntSlider(8, 0, H - 1, description="row"),
              col=w.IntSlider(5, 0, W - 1, description="col"))
 

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import data, diffusion, recipes, viz, widgets
+from gmcourse import data, diffusion, recipes, viz, figures, widgets
 from gmcourse.bench import format_table
 from gmcourse.classifier import digit_classifier
 from gmcourse.divergences import wasserstein_batches
@@ -278,7 +278,7 @@ for w in (-1.0, 0.0, 1.0, 2.0, 4.0):
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as W
 
-widgets.live(lambda fig, w: widgets.draw_guidance(fig, guided, labels, w, clf),
+widgets.live(lambda fig, w: figures.draw_guidance(fig, guided, labels, w, clf),
              figsize=(8, 3.6),
              w=W.SelectionSlider(options=list(guided), value=0.0, description="guidance w"))
 

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import recipes, score as S, sde, viz, widgets
+from gmcourse import recipes, score as S, sde, viz, figures, widgets
 from gmcourse.data import GaussianMixture
 
 device = setup(seed=0)
@@ -113,7 +113,7 @@ fig.tight_layout()
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as W
 
-widgets.live(widgets.draw_annealed_langevin, figsize=(5, 5),
+widgets.live(figures.draw_annealed_langevin, figsize=(5, 5),
              eps=W.FloatLogSlider(value=0.1, base=10, min=-2, max=0, step=0.25,
                                   description="eps"),
              steps=W.SelectionSlider(options=[10, 25, 50, 100], value=50,

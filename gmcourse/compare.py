@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import recipes
+from . import bench, recipes
 from .metrics import classifier_scores
 from .recipes import Recipe
 
@@ -125,15 +125,12 @@ def trilemma(x_test: torch.Tensor, classifier, families=None, seed: int = 0,
 
 
 def format_table(rows: list[dict]) -> str:
-    """The trilemma table as aligned text: one row per model."""
-    head = (f"{'model':28s} {'FID':>7s} {'precision':>9s} {'recall':>7s} {'bits/dim':>8s} "
-            f"{'samples/s':>10s}  trained in")
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        bpd = "-" if r["bits_per_dim"] is None else f"{r['bits_per_dim']:.3f}"
-        speed = "-" if r["samples_per_s"] is None else f"{r['samples_per_s']:.4g}"
-        origin = f"chapter {r['chapter']}" if r.get("chapter") else "this chapter"
-        lines.append(f"{r['model']:28s} {r['fid']:7.1f} {r['precision']:9.2f} {r['recall']:7.2f} "
-                     f"{bpd:>8s} {speed:>10s}  {origin}")
-    return "\n".join(lines)
-
+    """The trilemma table as aligned text (``bench.format_table``): one row per model."""
+    def cell(v, fmt):
+        return "-" if v is None else format(v, fmt)
+    return bench.format_table([
+        {"model": r["model"], "FID": cell(r["fid"], ".1f"), "precision": cell(r["precision"], ".2f"),
+         "recall": cell(r["recall"], ".2f"), "bits/dim": cell(r["bits_per_dim"], ".3f"),
+         "samples/s": cell(r["samples_per_s"], ".4g"),
+         "trained in": f"chapter {r['chapter']}" if r.get("chapter") else "this chapter"}
+        for r in rows])

@@ -19,6 +19,16 @@ import torch
 import torch.nn.functional as F
 
 
+def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
+    """log N(z; 0, 1) elementwise: -(z^2 + log 2 pi) / 2."""
+    return -0.5 * (z ** 2 + math.log(2 * math.pi))
+
+
+def bits_per_dim(nll_nats, num_dims: int):
+    """A negative log-likelihood in nats per example as bits per dimension: nll / (D ln 2)."""
+    return nll_nats / (num_dims * math.log(2))
+
+
 def _sum_event(t: torch.Tensor, event_dims: int) -> torch.Tensor:
     return t.sum(dim=tuple(range(-event_dims, 0))) if event_dims else t
 
@@ -39,8 +49,7 @@ class Normal:
         return self.mu + self.sigma * eps  # (*shape, *batch, *event)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        lp = (-0.5 * ((x - self.mu) / self.sigma) ** 2 - self.sigma.log()
-              - 0.5 * math.log(2 * math.pi))
+        lp = standard_normal_log_prob((x - self.mu) / self.sigma) - self.sigma.log()
         return _sum_event(lp, self.event_dims)
 
 

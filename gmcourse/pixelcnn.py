@@ -15,11 +15,13 @@ parallel); ``sample`` fills pixels one at a time (sampling is sequential: H W pa
 """
 from __future__ import annotations
 
-import math
+import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .dists import bits_per_dim
 
 
 # --- masks: kernels of k // 2 + 1 rows whose last row is the centre row ----------------------
@@ -219,7 +221,7 @@ class PixelCNN(nn.Module):
     def bits_per_dim(self, x, batch_size: int = 512) -> float:
         """-log2 p(x) / D averaged over x (Eq. 3); exact, in the units of ``dist``."""
         nll = torch.cat([-self.log_prob(b) for b in x.split(batch_size)])
-        return nll.mean().item() / (x[0].numel() * math.log(2))
+        return bits_per_dim(nll.mean().item(), x[0].numel())
 
 
 def pixelcnn(dist, gated: bool = True, hidden: int = 32, layers: int = 4, kernel: int = 3,
@@ -247,7 +249,6 @@ def input_gradients(net: nn.Module, c_in: int, H: int, W: int, seed: int = 0) ->
 def sampling_seconds(model: PixelCNN, sides=(4, 8, 12, 16), n: int = 8) -> list[dict]:
     """Wall time of ``model.sample(n)`` for square images of each side: H W passes of a
     network whose cost grows with H W, so about (H W)^2 in all for large images."""
-    import time
     rows = []
     for s in sides:
         model.sample(n, shape=(1, min(s, 4), min(s, 4)))  # warm-up

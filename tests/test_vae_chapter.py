@@ -55,7 +55,7 @@ def test_vae_beats_the_independent_pixel_baseline_and_iwae_tightens(sweep, digit
 
 def test_latent_traversal_widget_draws(digits):
     import matplotlib.pyplot as plt
-    from gmcourse.widgets import draw_latent_traversal
+    from gmcourse.figures import draw_latent_traversal
     _, x_test = digits
     model, _ = recipes.train(recipes.VAE_2D, steps=5, progress=False)
     codes = model.encoder(x_test).mu.detach()

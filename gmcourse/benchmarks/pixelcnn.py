@@ -14,7 +14,8 @@ from ..metrics import bits_per_dim, independent_pixel_nll
 from .. import recipes
 from ..pixelcnn import (Bernoulli, GatedPixelCNNNet, PixelCNNNet, input_gradients, pixelcnn,
                         power_law_exponent, sampling_seconds)
-from ..widgets import draw_receptive_field, update_ms
+from ..widgets import update_ms
+from ..figures import draw_receptive_field
 
 
 def _show(row):
