@@ -72,17 +72,18 @@ class Bernoulli:
 
 
 class Categorical:
-    """Independent variables on the L grey levels {0, 1/(L-1), ..., 1}.
+    """Independent variables on the L grey levels {0, 1/(L-1), ..., 1}, or (``codes``) on
+    the integers 0..L-1 (a VQ-VAE's code map), sampled as long.
 
     ``logits`` has one trailing axis of size L more than the data. With L = 17 this is
     an exact discrete likelihood of scikit-learn's digits (x * 16 are integers 0..16).
     """
 
-    def __init__(self, logits: torch.Tensor, event_dims: int = 1):
-        self.logits, self.event_dims = logits, event_dims
+    def __init__(self, logits: torch.Tensor, event_dims: int = 1, codes: bool = False):
+        self.logits, self.event_dims, self.codes = logits, event_dims, codes
         self.levels = logits.shape[-1]
-        self.values = torch.linspace(0, 1, self.levels, device=logits.device,
-                                     dtype=logits.dtype)
+        self.values = (torch.arange(self.levels, device=logits.device) if codes else
+                       torch.linspace(0, 1, self.levels, device=logits.device, dtype=logits.dtype))
 
     @property
     def mean(self):
@@ -95,7 +96,7 @@ class Categorical:
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         log_p = self.logits.log_softmax(-1)  # (*batch, *event, L)
-        idx = torch.round(x * (self.levels - 1)).long()
+        idx = x.long() if self.codes else torch.round(x * (self.levels - 1)).long()
         idx = idx.expand(log_p.shape[:-1]).unsqueeze(-1)
         return _sum_event(log_p.gather(-1, idx).squeeze(-1), self.event_dims)
 

@@ -37,7 +37,7 @@ from .flows_image import glow
 from .flows_spline import spline_flow_2d
 from .gan import GAN, NonSaturating
 from .nn import DCDiscriminator, DCGenerator, FourierTimeMLP, TimeMLP, UNet
-from .pixelcnn import Bernoulli as PixelBernoulli, Categorical as PixelCategorical, pixelcnn
+from .pixelcnn import BinaryPixels, LevelPixels, pixelcnn
 from .score import NCSN, Flat, geometric_sigmas, two_modes
 from .train import Game, History, TrainConfig, cosine, fit as fit_loss, fit_adversarial
 from .vae import build_vae
@@ -344,9 +344,9 @@ class PixelCNNConfig:
 
 def _pixelcnn(cfg: PixelCNNConfig):
     if cfg.codes:
-        dist = PixelCategorical(cfg.levels)
+        dist = LevelPixels(cfg.levels)
     else:
-        dist = PixelBernoulli() if cfg.levels == 2 else PixelCategorical(cfg.levels, cfg.levels - 1)
+        dist = BinaryPixels() if cfg.levels == 2 else LevelPixels(cfg.levels, cfg.levels - 1)
     return pixelcnn(dist, cfg.gated, cfg.hidden, cfg.layers, cfg.kernel, cfg.first_kernel,
                     cfg.shape)
 
