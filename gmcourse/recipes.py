@@ -16,9 +16,17 @@ where ``reseed`` is set, again before training (so that the batches do not depen
 many random numbers building drew). A config whose ``train.seed`` is not None draws its
 batches from a generator seeded with the run's seed.
 
-Loss units, one per kind of model: likelihood models (VAE, flows, PixelCNN) report nats
-per dimension in ``loss`` and bits per dimension in ``bits_per_dim``; diffusion and
-score models a mean squared error per dimension; GANs each player's objective per example.
+Loss units. Every ``bits_per_dim`` is bits per dimension (``dists.bits_per_dim``); what each
+family's ``loss`` (the number the progress bar and ``History`` show) is in:
+
+    likelihood, exact     2D flows: nats per example      PixelCNN: nats per dimension
+    likelihood, bound     VAE: -ELBO, nats per example    Glow: bits per dimension (bound)
+    regression            DDPM: squared error per dimension (eps); NCSN: 1/2 the squared
+                          error per example (sigma-weighted); VQ-VAE: squared error per pixel
+    two-player game       GAN, WGAN: each player's objective, mean over examples
+They differ because each follows its paper's convention; Adam does not care about a
+constant factor, so they are kept rather than rescaled (which would change the curves
+the chapters plot).
 """
 from __future__ import annotations
 
