@@ -161,12 +161,31 @@ def fmt(x, digits: int = 4) -> str:
         x = x.detach().cpu()
         if x.numel() == 1:
             return f"{x.item():.{digits}g}"
-        flat = [f"{v:.{digits}g}" for v in x.flatten()[:4].tolist()]
-        return f"tensor of shape {tuple(x.shape)} starting [{', '.join(flat)}" + \
-            (", ...]" if x.numel() > 4 else "]")
+        flat = ", ".join(f"{v:.{digits}g}" for v in x.flatten()[:4].tolist())
+        if x.numel() <= 4 and x.dim() == 1:
+            return f"[{flat}]"
+        return f"shape {tuple(x.shape)} [{flat}" + (", ...]" if x.numel() > 4 else "]")
     if isinstance(x, float):
         return f"{x:.{digits}g}"
     return repr(x)
+
+
+def _worst(r, e) -> str:
+    """Where two same-shaped tensors differ most, in words."""
+    if r.numel() <= 1:
+        return ""
+    i = (r - e).abs().flatten().argmax().item()
+    idx = tuple(int(v) for v in torch_unravel(i, r.shape))
+    return (f" (largest difference at index {idx[0] if len(idx) == 1 else idx}: "
+            f"expected {e.flatten()[i].item():.4g}, got {r.flatten()[i].item():.4g})")
+
+
+def torch_unravel(i: int, shape) -> list[int]:
+    out = []
+    for n in reversed(shape):
+        out.append(i % n)
+        i //= n
+    return out[::-1]
 
 
 def _close(a, b, rtol, atol) -> bool:
@@ -193,7 +212,9 @@ def expect(received, expected, *, what: str, on: str = "", mistakes: dict | None
     if r.shape != e.shape:
         if r.numel() == e.numel():
             hint_ = " (same number of entries: a reshape or transpose?)"
-        elif r.dim() < e.dim() or r.numel() < e.numel():
+        elif r.dim() == e.dim():
+            hint_ = " (reduced over the wrong axis?)"
+        elif r.dim() < e.dim():
             hint_ = " (did you sum or average over an axis that should stay?)"
         else:
             hint_ = " (did you forget to sum over an axis?)"
@@ -207,8 +228,9 @@ def expect(received, expected, *, what: str, on: str = "", mistakes: dict | None
         v = torch.as_tensor(value.detach() if hasattr(value, "detach") else value,
                             dtype=torch.float64)
         if v.shape == r.shape and _close(r, v, rtol, atol):
-            raise Wrong(f"{what}{where} looks like {mistake}: expected {fmt(e)}, got {fmt(r)}")
-    raise Wrong(f"{what}{where} is wrong: expected {fmt(e)}, got {fmt(r)}")
+            raise Wrong(f"{what}{where} looks like {mistake}: expected {fmt(e)}, "
+                        f"got {fmt(r)}{_worst(r, e)}")
+    raise Wrong(f"{what}{where} is wrong: expected {fmt(e)}, got {fmt(r)}{_worst(r, e)}")
 
 
 # --- progress from the student's notebooks -----------------------------------------------
