@@ -4,7 +4,7 @@
                                       gradient of its log-density
     08.annealed_langevin  code        annealed Langevin dynamics with the exact scores of NCSN's
                                       two-mode mixture: its samples must carry the mixture's
-                                      mode weights 0.2 / 0.8 and the modes' unit variance
+                                      mode weights 0.2 / 0.8 and the variance of p_sigma at the last level
     08.dsm_loss           code        the weighted denoising score-matching loss, against its
                                       closed form for Gaussian data and the exact score, and
                                       minimised by the exact score
@@ -82,7 +82,7 @@ def _annealed(annealed_langevin):
         return exact(torch.as_tensor(x), float(sigma))
 
     sigmas = geometric_sigmas(20.0, 1.0, 10)
-    eps, steps_each, n = 0.1, 100, 2000
+    eps, steps_each, n = 0.1, 50, 1000
     with torch.random.fork_rng():
         torch.manual_seed(8)
         x0 = 16 * torch.rand(n, 2, dtype=f64) - 8  # uniform on [-8, 8]^2
@@ -115,17 +115,20 @@ def _annealed(annealed_langevin):
                     f"{steps_each} times ({setting})")
     w = mode_weights(x, p)
     k = p.component(x)
-    var = torch.stack([x[k == j].var(0).mean() for j in range(2)])  # per coordinate, per mode
-    # at eps = 0.1 the chain's stationary variance is 1 / (1 - eps / 4) = 1.026, not 1
-    target_var = 1 / (1 - eps / 4)
+    centred = x - torch.stack([x[k == j].mean(0) for j in range(2)])[k]
+    var = centred.pow(2).mean()  # per coordinate, pooled within the two modes
+    # the last level samples p_(sigma_L): each mode N(mu_k, v I) with v = 1 + sigma_L^2 = 2;
+    # Langevin with step eps leaves it at v / (1 - eps / (4 v)) = 2.025 (a finite-step bias)
+    v = 1 + levels[-1] ** 2
+    target_var = v / (1 - eps / (4 * v))
     err = (w - p.weights).abs().max().item()
-    weight_ok, var_ok = err < 0.06, bool(((var - target_var).abs() < 0.2).all())
-    summary = (f"mode weights {w[0]:.3f} / {w[1]:.3f} (target 0.2 / 0.8), variance within each "
-               f"mode {var[0]:.3f} / {var[1]:.3f} (target {target_var:.3f})")
+    weight_ok, var_ok = err < 0.06, abs(var.item() / target_var - 1) < 0.15
+    summary = (f"mode weights {w[0]:.3f} / {w[1]:.3f} (target 0.2 / 0.8), variance within "
+               f"the modes {var.item():.3f} (target {target_var:.3f})")
     if weight_ok and var_ok:
         return f"{summary}: annealing recovers the weights that plain Langevin misses"
     if not var_ok:
-        ratio = var.mean().item() / target_var
+        ratio = var.item() / target_var
         if 0.35 < ratio < 0.7:
             why = ("the modes are about half as wide as they should be: the drift is "
                    "alpha / 2 * score, did you drop the 1/2?")
