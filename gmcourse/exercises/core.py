@@ -103,7 +103,9 @@ def run_checker(key: str, answer) -> Result:
         if answer is None or answer is Ellipsis:
             raise NotAttempted("replace the stub (`...` / `raise NotImplementedError`) "
                                "with your answer, then run this cell again")
-        out = ex.checker(answer)
+        import torch
+        with torch.random.fork_rng(devices=[]):  # checkers seed; the student's RNG is kept
+            out = ex.checker(answer)
     except (NotAttempted, NotImplementedError) as e:
         msg = str(e) if isinstance(e, NotAttempted) else \
             "your function still raises NotImplementedError: fill it in, then run this cell again"
