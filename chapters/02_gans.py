@@ -206,9 +206,9 @@ fig.tight_layout()
 # (3) Stay on `alternating` and raise $\gamma$ to 0.05: the orbit becomes an inward spiral
 # and the distance curve falls. Now pick `simultaneous` with $h = 1$: at $\gamma = 0.05$ it
 # still spirals out (the damping loses against the growth of large Euler steps); raise
-# $\gamma$ to 0.3 and it converges too. (4) Set $\gamma = 1$ and $h = 0.02$: $\psi$ drops to 0
-# almost at once, then $\theta$ crawls towards 0 and is still far from it after 200 steps:
-# too much damping slows the generator down.
+# $\gamma$ to 0.3 and it converges too. (4) Set $\gamma = 1$ and $h = 0.02$: the trajectory
+# no longer circles, it heads straight for the equilibrium, but 200 such small steps end
+# well short of it: a damped game converges, small steps make it slow.
 
 # %% tags=["nbval-ignore-output"]
 widgets.live(widgets.draw_dirac_gan,

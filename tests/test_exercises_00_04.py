@@ -354,3 +354,42 @@ def test_chapter_exercise_cells_with_blank_stubs_report_not_attempted(chapter):
     statuses = dict(LINE.findall(out.getvalue()))
     assert statuses == {e.key: "not attempted" for e in ex.exercises(chapter)}
     assert all(f'# hint("{e.key}")' in "\n".join(code) for e in ex.exercises(chapter))
+
+
+# --- the "what to try" prompts of the widgets say what the student will see ----------------
+
+def test_change_of_variables_prompt():
+    """Chapter 00: the peak stays at 1/sqrt(2 pi) for every a, the shoulders fall faster and
+    the mass beyond [-4, 4] (the clamped outer bins) grows with a."""
+    from gmcourse.intro import sinh_map, sinh_map_log_prob
+    peak = 1 / math.sqrt(2 * math.pi)
+    for a in (0.1, 1.0, 2.5):
+        assert sinh_map_log_prob(torch.zeros(1), a).exp().item() == pytest.approx(peak, rel=1e-5)
+    shoulder = [sinh_map_log_prob(torch.ones(1), a).exp().item() for a in (0.1, 2.5)]
+    assert shoulder[1] < 0.6 * shoulder[0]
+    z = torch.randn(20_000, generator=torch.Generator().manual_seed(0))
+    outside = [(sinh_map(z, a).abs() > 4).float().mean().item() for a in (0.1, 2.5)]
+    assert outside[0] < 0.001 and outside[1] > 0.15
+    x = sinh_map(torch.linspace(-3, 3, 101), 0.1)
+    assert torch.allclose(x, torch.linspace(-3, 3, 101), atol=0.05)  # f(z) ~ z at a = 0.1
+
+
+def test_dirac_gan_prompt():
+    """Chapter 02: what each setting of the Dirac-GAN widget (200 steps) does."""
+    from gmcourse import dirac
+
+    def end(method, h, gamma):
+        d = dirac.distance(dirac.trajectory(dirac.METHODS[method], h, 200, gamma))
+        return d[0], d[-1]
+    for h in (0.02, 0.2, 1.0):  # (1) simultaneous steps never converge
+        start, last = end("simultaneous", h, 0.0)
+        assert last > start
+    start, last = end("alternating", 0.2, 0.0)  # (2) a closed orbit
+    assert abs(last / start - 1) < 0.1
+    start, last = end("alternating", 0.2, 0.05)  # (3) an inward spiral
+    assert last < 0.5 * start
+    assert end("simultaneous", 1.0, 0.05)[1] > start  # still out with large Euler steps
+    assert end("simultaneous", 1.0, 0.3)[1] < 0.05
+    traj = dirac.trajectory(dirac.METHODS["alternating"], 0.02, 200, 1.0)  # (4) no circling,
+    assert (traj[1:] < traj[:-1]).all() and (traj > 0).all()                 # but slow
+    assert dirac.distance(traj)[-1] > 0.2 * dirac.distance(traj)[0]
