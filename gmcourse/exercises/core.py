@@ -44,6 +44,11 @@ class Result:
     def __bool__(self):
         return self.passed
 
+    def _ipython_display_(self):
+        """As a cell's value: nothing more when check() has printed the line already."""
+        if not getattr(self, "_printed", False):
+            print(self.line())
+
     def line(self) -> str:
         return f"{MARKS[self.status]} {self.key} {self.status}" + \
             (" yet" if self.status == NOT_ATTEMPTED else "") + f": {self.message}"
@@ -123,6 +128,7 @@ def check(key: str, answer) -> Result:
     """Check `answer` for exercise `key`, print one line saying how it went, return it."""
     result = run_checker(key, answer)
     print(result.line())
+    object.__setattr__(result, "_printed", True)  # a cell ending in check(...) shows it once
     return result
 
 
