@@ -36,6 +36,14 @@ def _logabsdet(f, x):
                         for xi in x])
 
 
+def _per_example(t, B, what, on):
+    """Refuse anything but one value per example, naming the axis that went wrong."""
+    if t.shape != (B,):
+        axis = " (a sum over the batch axis, dim 0?)" if t.dim() == 1 else ""
+        raise Wrong(f"{what} on {on} has shape {tuple(t.shape)}, expected ({B},): one value per "
+                    f"example, summed over the coordinates (dim 1){axis}")
+
+
 def _unpack(out, what):
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
         raise Wrong(f"{what} should return a pair (z, log_det), got {fmt(out)}")
@@ -79,6 +87,7 @@ def _coupling(coupling_forward):
         if not torch.allclose(x_back, x, atol=1e-8):
             raise Wrong(f"z is not invertible by x = m z + (1 - m)(z - t) exp(-s) on {on}")
         # ... and log_det must be log |det dz/dx| of the map you implemented, by autograd
+        _per_example(log_det, B, "log_det", on)
         jac = _logabsdet(lambda v: torch.as_tensor(
             coupling_forward(v, mask, s_net, t_net)[0], dtype=f64), x)
         expect(log_det, jac, what="log_det", on=on + " (reference: autograd Jacobian)",
@@ -150,6 +159,7 @@ def _bpd(dequantized_bits_per_dim):
         out = torch.as_tensor(call(dequantized_bits_per_dim, log_p_y, D, K,
                                    what="dequantized_bits_per_dim"), dtype=f64)
         on = f"a batch of {B} images, D = {D} pixels, K = {K} levels"
+        _per_example(out, B, "bits/dim", on)
         expect(out, exact, what="bits/dim", on=on + " (reference: the exact discrete "
                "probability under a density constant on each cell)", mistakes={
                    "the cell volume is missing: subtract D log K from log p(y)":
