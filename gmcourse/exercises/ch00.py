@@ -60,9 +60,8 @@ def _affine_log_prob(log_prob):
 
 @register("00.lognormal_density", kind="derivation",
           title="the density of x = exp(m + s z), z ~ N(0, 1), by Eq. (2)",
-          hint="Here f(z) = exp(m + s z), so f^{-1}(x) = (log x - m)/s and "
-               "df^{-1}/dx = 1/(s x). Take the log of Eq. (2): log N(f^{-1}(x); 0, 1) "
-               "+ log|df^{-1}/dx|.")
+          hint="Find f^{-1}(x) first (log undoes exp) and then its derivative; take the log of "
+               "Eq. (2). Both m and s appear in f^{-1}, and the derivative has two factors.")
 def _lognormal_density(log_density):
     g = torch.Generator().manual_seed(1)
     for m, s in [(0.3, 0.7), (-0.5, 1.6)]:

@@ -97,8 +97,8 @@ def _one_mode_truth(w: float) -> float:
 
 @register("01.reverse_kl_one_mode", kind="derivation",
           title="KL(q || p) when q is exactly the left component of a well-separated mixture",
-          hint="Where q has mass, the right component's density is negligible, so there "
-               "p(x) = w q(x). Then log q/p is the same constant at every x that matters.")
+          hint="Where q has its mass, how large is the other component's density? Write p(x) "
+               "there in terms of q(x) and w, and put it into E_q[log q(x) - log p(x)].")
 def _reverse_kl_one_mode(kl_on_left_mode):
     for w in (0.2, 0.5, 0.7):
         received = number(call(kl_on_left_mode, w, what="kl_on_left_mode(w)"),

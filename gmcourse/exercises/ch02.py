@@ -28,9 +28,9 @@ def _log_densities(seed: int = 0, n: int = 8):
 
 @register("02.optimal_discriminator", kind="code",
           title="D*(x) = p(x) / (p(x) + p_g(x)) from log-densities, stably",
-          hint="Divide numerator and denominator by p_g: D* = 1 / (1 + p_g/p) = "
-               "sigmoid(log p - log p_g). Working with the log-densities avoids exp() of "
-               "large negative numbers, which underflows to 0 and gives 0/0.")
+          hint="Divide the numerator and the denominator by p(x) and write p_g(x)/p(x) with the "
+               "log-densities: the result is a standard function of log p - log p_g. It never "
+               "forms exp() of a log-density, which underflows to 0 far from the data (0/0).")
 def _optimal_discriminator(d_star):
     log_p, log_pg = _log_densities()
     D = call(d_star, log_p.clone(), log_pg.clone(), what="d_star(log_p, log_pg)")

@@ -130,8 +130,8 @@ def _w1_scales(w1):
 
 @register("03.clip_bound", kind="derivation",
           title="the largest spectral norm of an n_out x n_in layer whose weights are clipped to [-c, c]",
-          hint="||W||_2 <= ||W||_F = sqrt(sum w_ij^2) <= c sqrt(n_out n_in). Is there a clipped "
-               "matrix that reaches it? Try all entries equal to c (it has rank one).")
+          hint="Bound the spectral norm by the Frobenius norm, which clipping bounds directly; then "
+               "look for a clipped matrix that reaches that bound (think of a rank-one matrix).")
 def _clip_bound(clip_bound):
     g = torch.Generator().manual_seed(4)
     for n_out, n_in, c in [(3, 12, 0.01), (64, 64, 0.01), (1, 5, 0.1)]:

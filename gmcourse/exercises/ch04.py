@@ -28,8 +28,9 @@ def _kl_case(positive: bool, seed: int = 5):
 
 @register("04.kl_normal", kind="derivation",
           title="KL(N(mu, diag exp(log_var)) || N(0, I)) per example",
-          hint="Per dimension KL = (sigma^2 + mu^2 - 1 - log sigma^2) / 2 with sigma^2 = "
-               "exp(log_var); sum over the latent dimensions (the last axis), keep the batch.")
+          hint="Start from KL = E_q[log q(z) - log p(z)] in one dimension, using E_q(z - mu)^2 = "
+               "sigma^2 and E_q z^2 = sigma^2 + mu^2. Then: log_var is log sigma^2, not sigma^2 "
+               "and not log sigma; and the latent dimensions are the last axis.")
 def _kl_normal(kl_to_prior):
     for positive in (True, False):
         mu, lv = _kl_case(positive)
@@ -60,8 +61,9 @@ def _kl_normal(kl_to_prior):
 
 @register("04.reparameterize", kind="code",
           title="z = mu + sigma * eps with sigma = exp(log_var / 2): samples that carry gradients",
-          hint="eps = torch.randn_like(mu) is the only randomness; z = mu + exp(0.5 * log_var) "
-               "* eps is then a differentiable function of mu and log_var.")
+          hint="The only randomness is a standard normal eps of mu's shape (torch.randn_like); "
+               "build z from mu, the standard deviation and eps with ordinary arithmetic so "
+               "autograd sees the path. The standard deviation is not exp(log_var).")
 def _reparameterize(reparameterize):
     torch.manual_seed(0)
     n = 20_000
@@ -133,9 +135,10 @@ def _elbo_variant(x, W, b, s, m, S, trace=True, kl_sign=-1.0, const=True, s_var=
 
 @register("04.elbo", kind="code",
           title="the ELBO of the linear-Gaussian model in closed form: its gap is KL(q || p(z|x))",
-          hint="E_q log p(x|z) = -D/2 log(2 pi s^2) - (|x - W m - b|^2 + tr(W S W^T)) / (2 s^2): "
-               "the trace is the part of E_q|x - W z - b|^2 that comes from q's covariance. "
-               "KL(N(m, S) || N(0, I)) = (tr S + |m|^2 - d - log det S) / 2.")
+          hint="Write x - W z - b = (x - W m - b) - W (z - m) and take E_q of its squared norm: "
+               "the cross term vanishes, and E_q[(z - m)(z - m)^T] = S leaves a trace. The KL "
+               "of N(m, S) to N(0, I) is the chapter's diagonal formula with tr S and log det S "
+               "in place of the sums.")
 def _elbo(elbo):
     x, W, b, s, m, S = _lg_case()
     received = call(elbo, x.clone(), W.clone(), b.clone(), s, m.clone(), S.clone(),
@@ -167,8 +170,9 @@ def _elbo(elbo):
 
 @register("04.iwae", kind="code",
           title="IWAE_k = log (1/k) sum_i w_i from log-weights (k, B), stably",
-          hint="log (1/k) sum_i exp(log w_i) = logsumexp over the k samples (dim 0) minus log k; "
-               "torch.logsumexp subtracts the maximum first, so exp never overflows.")
+          hint="Take the log of the mean of w_i = exp(log w_i) over the k samples (which axis?). "
+               "For stability pull the largest log-weight out of the sum before exponentiating; "
+               "torch has a function that does exactly this for log-sum-exp.")
 def _iwae(iwae_bound):
     g = torch.Generator().manual_seed(7)
     k, B = 6, 4
