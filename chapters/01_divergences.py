@@ -301,6 +301,20 @@ for name, (truth, est) in study.items():
 from gmcourse.exercises import check, hint
 
 # %% [markdown]
+# **Exercise 01.kl_gaussians (derivation).** Derive
+# $\mathrm{KL}\big(\mathcal N(m_1, s_1^2)\,\|\,\mathcal N(m_2, s_2^2)\big)$ in one dimension ($s_1, s_2$
+# are standard deviations) and write it as `kl_gauss(m1, s1, m2, s2)`. How fast does it grow
+# as $s_2 \to 0$ (the model $q$ too narrow), and as $s_1 \to 0$?
+
+# %%
+def kl_gauss(m1, s1, m2, s2):
+    raise NotImplementedError  # your formula
+
+
+check("01.kl_gaussians", kl_gauss)
+# hint("01.kl_gaussians")
+
+# %% [markdown]
 # **Exercise 01.reverse_kl (code).** Write `reverse_kl(p, q, n)`, a Monte Carlo estimate of
 # $\mathrm{KL}(q\,\|\,p)$ from `n` samples. `p` and `q` have `.sample(n)` and `.log_prob(x)`.
 # The checker compares your value with quadrature, then uses your function to choose among

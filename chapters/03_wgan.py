@@ -188,6 +188,20 @@ for name in datasets:
 from gmcourse.exercises import check, hint
 
 # %% [markdown]
+# **Exercise 03.critic_loss (code).** Write `critic_loss(f_real, f_fake)`: the loss an
+# optimiser *minimises* to train the critic, from its values on a batch of real and a batch
+# of generated samples (tensors of shape `(n, 1)` and `(m, 1)`). The checker also takes one
+# gradient step on it and checks that the critic's estimate of $W_1$ goes up.
+
+# %%
+def critic_loss(f_real, f_fake):
+    raise NotImplementedError  # your code here
+
+
+check("03.critic_loss", critic_loss)
+# hint("03.critic_loss")
+
+# %% [markdown]
 # **Exercise 03.gradient_penalty (code).** Write `gradient_penalty(f, x_real, x_fake, lam)`:
 # the WGAN-GP penalty $\lambda\,\mathbb E(\lVert\nabla f(\hat x)\rVert - 1)^2$ at
 # $\hat x = \epsilon x + (1 - \epsilon) G(z)$, one $\epsilon \sim U[0, 1]$ per sample, as a 0-d

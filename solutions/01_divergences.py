@@ -15,6 +15,23 @@ from gmcourse.exercises import check
 setup(seed=0)
 
 # %% [markdown]
+# **01.kl_gaussians.** With $x \sim p = \mathcal N(m_1, s_1^2)$,
+# $\log p(x) - \log q(x) = \log\frac{s_2}{s_1} - \frac{(x - m_1)^2}{2s_1^2} + \frac{(x - m_2)^2}{2s_2^2}$, and
+# $\mathbb E_p (x - m_1)^2 = s_1^2$, $\mathbb E_p (x - m_2)^2 = s_1^2 + (m_1 - m_2)^2$:
+#
+# $$\mathrm{KL} = \log\frac{s_2}{s_1} + \frac{s_1^2 + (m_1 - m_2)^2}{2 s_2^2} - \frac12 .$$
+#
+# As $s_2 \to 0$ it grows like $1/s_2^2$, as $s_1 \to 0$ only like $\log(1/s_1)$: the forward KL
+# punishes a model narrower than the data far more than a wider one (mode covering).
+
+# %%
+def kl_gauss(m1, s1, m2, s2):
+    return math.log(s2 / s1) + (s1 ** 2 + (m1 - m2) ** 2) / (2 * s2 ** 2) - 0.5
+
+
+assert check("01.kl_gaussians", kl_gauss)
+
+# %% [markdown]
 # **01.reverse_kl.** $\mathrm{KL}(q\,\|\,p) = \mathbb E_{x\sim q}[\log q(x) - \log p(x)]$: the
 # samples come from $q$.
 

@@ -15,6 +15,17 @@ from gmcourse.exercises import check
 setup(seed=0)
 
 # %% [markdown]
+# **03.critic_loss.** The critic maximises $\mathbb E_p f - \mathbb E_{p_g} f$; the optimiser
+# minimises its negative.
+
+# %%
+def critic_loss(f_real, f_fake):
+    return f_fake.mean() - f_real.mean()
+
+
+assert check("03.critic_loss", critic_loss)
+
+# %% [markdown]
 # **03.gradient_penalty.** One $\epsilon$ per sample, broadcast over the coordinates; the
 # gradient is kept in the graph (`create_graph=True`) so the penalty trains the critic.
 

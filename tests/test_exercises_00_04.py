@@ -145,6 +145,14 @@ WRONG = {
          @ torch.linalg.eigh(torch.tensor([[4.0, 2.0], [2.0, 10.0]], dtype=torch.float64)).eigenvectors.T,
          "not lower triangular"),
     ],
+    "01.kl_gaussians": [
+        ("other-direction", lambda m1, s1, m2, s2: math.log(s1 / s2)
+         + (s2 ** 2 + (m1 - m2) ** 2) / (2 * s1 ** 2) - 0.5, "other direction"),
+        ("std-for-variance", lambda m1, s1, m2, s2: math.log(s2 / s1)
+         + (s1 + (m1 - m2) ** 2) / (2 * s2) - 0.5, "standard deviations used where variances"),
+        ("missing-half", lambda m1, s1, m2, s2: math.log(s2 / s1)
+         + (s1 ** 2 + (m1 - m2) ** 2) / s2 ** 2 - 1, "missing 1/2"),
+    ],
     "01.reverse_kl": [
         ("forward-kl", _forward_kl, "forward KL"),
         ("sign", lambda: lambda p, q, n: -solution("01", "reverse_kl")(p, q, n), "wrong sign"),
@@ -175,6 +183,12 @@ WRONG = {
         ("sign", lambda d: 1 - torch.sigmoid(d), "wrong sign"),
         ("sigmoid-prime", lambda d: -torch.sigmoid(d) * (1 - torch.sigmoid(d)),
          "without dividing by sigmoid(d)"),
+    ],
+    "03.critic_loss": [
+        ("sign", lambda r, f: r.mean() - f.mean(), "wrong sign"),
+        ("gan-loss", lambda r, f: torch.nn.functional.softplus(-r).mean()
+         + torch.nn.functional.softplus(f).mean(), "no sigmoid"),
+        ("sums", lambda r, f: f.sum() - r.sum(), "sums instead of means"),
     ],
     "03.gradient_penalty": [
         ("no-create-graph", lambda f, x, y, lam=10.0: _gp(f, x, y, lam, graph=False), "create_graph=True"),

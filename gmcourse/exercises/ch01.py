@@ -174,3 +174,29 @@ def _mmd2(mmd2):
                     "the estimator is biased")
     return (f"matches the U-statistic, and its mean over {reps} small draws "
             f"({vals.mean().item():.4f} +- {se:.4f}) matches the closed form {truth:.4f}")
+
+
+@register("01.kl_gaussians", kind="derivation",
+          title="KL(N(m1, s1^2) || N(m2, s2^2)) in closed form",
+          hint="KL = E_p[log p(x) - log q(x)] with x ~ N(m1, s1^2). Write both log-densities out; "
+               "you need only E_p[(x - m1)^2] = s1^2 and E_p[(x - m2)^2] = s1^2 + (m1 - m2)^2.")
+def _kl_gaussians(kl_gauss):
+    for m1, s1, m2, s2 in [(0.3, 0.5, -1.0, 1.7), (2.0, 2.5, 1.2, 0.8)]:
+        received = number(call(kl_gauss, m1, s1, m2, s2, what="kl_gauss(m1, s1, m2, s2)"),
+                          what="kl_gauss")
+        p, q = torch.distributions.Normal(m1, s1), torch.distributions.Normal(m2, s2)
+        truth = torch.distributions.kl_divergence(p, q).item()
+
+        def form(a, sa, b, sb, half=0.5):
+            return math.log(sb / sa) + half * (sa ** 2 + (a - b) ** 2) / sb ** 2 - half
+        expect(received, truth, what="KL", on=f"m1 = {m1}, s1 = {s1}, m2 = {m2}, s2 = {s2}",
+               mistakes={"the other direction, KL(q || p)": form(m2, s2, m1, s1),
+                         "a missing 1/2 on the quadratic term and the -1/2":
+                             form(m1, s1, m2, s2, half=1.0),
+                         "standard deviations used where variances belong":
+                             math.log(s2 / s1) + 0.5 * (s1 + (m1 - m2) ** 2) / s2 - 0.5,
+                         "log(s1 / s2) instead of log(s2 / s1)":
+                             truth - 2 * math.log(s2 / s1),
+                         "the mean difference without its square":
+                             math.log(s2 / s1) + 0.5 * (s1 ** 2 + abs(m1 - m2)) / s2 ** 2 - 0.5})
+    return "matches torch.distributions.kl_divergence for two pairs of Gaussians"

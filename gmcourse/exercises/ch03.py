@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..wgan import lipschitz_estimate
@@ -151,3 +152,36 @@ def _clip_bound(clip_bound):
                          "c sqrt(n_in) (the norm of one row)": c * math.sqrt(n_in)})
     return ("c sqrt(n_out n_in): reached by the all-c matrix; a 64x64 layer clipped at 0.01 "
             "is at most 0.64-Lipschitz, so three of them make a critic at most ~0.26-Lipschitz")
+
+
+@register("03.critic_loss", kind="code",
+          title="the critic's loss, to be minimised, from its values on real and fake samples",
+          hint="The critic maximises E_p f - E_{p_g} f, the estimate of W1 in Eq. (2). An "
+               "optimiser minimises, so the loss is that objective with one change. Means, not "
+               "sums, so the loss does not grow with the batch size.")
+def _critic_loss(critic_loss):
+    g = torch.Generator().manual_seed(5)
+    f_real = torch.randn(32, 1, generator=g) + 0.7
+    f_fake = torch.randn(48, 1, generator=g) - 0.2
+    loss = call(critic_loss, f_real.clone(), f_fake.clone(), what="critic_loss(f_real, f_fake)")
+    expected = f_fake.mean() - f_real.mean()
+    expect(loss, expected, what="the critic's loss", rtol=1e-5, atol=1e-6,
+           on="critic values on 32 real and 48 fake samples",
+           mistakes={"the wrong sign (the critic would minimise its W1 estimate)": -expected,
+                     "sums instead of means (it grows with the batch)": f_fake.sum() - f_real.sum(),
+                     "the GAN's log-loss, -log D(x) - log(1 - D(G(z))): a WGAN critic has "
+                     "no sigmoid": F.softplus(-f_real).mean() + F.softplus(f_fake).mean(),
+                     "the generator's loss -E f(G(z))": -f_fake.mean()})
+    # one step of gradient descent on the loss must raise the critic's W1 estimate
+    critic = nn.Linear(2, 1)
+    x, y = torch.randn(64, 2, generator=g) + 1.0, torch.randn(64, 2, generator=g) - 1.0
+    before = (critic(x).mean() - critic(y).mean()).item()
+    opt = torch.optim.SGD(critic.parameters(), lr=0.1)
+    opt.zero_grad()
+    call(critic_loss, critic(x), critic(y), what="critic_loss").backward()
+    opt.step()
+    after = (critic(x).mean() - critic(y).mean()).item()
+    if not after > before:
+        raise Wrong(f"a gradient step on your loss lowers the critic's estimate E_p f - E_q f "
+                    f"from {before:.3f} to {after:.3f}: the critic must push it up")
+    return f"E_(p_g) f - E_p f; a step on it raises the W1 estimate from {before:.3f} to {after:.3f}"
