@@ -36,12 +36,12 @@ def _logabsdet(f, x):
                         for xi in x])
 
 
-def _per_example(t, B, what, on):
+def _per_example(t, B, what, on, how="summed over the coordinates (dim 1)"):
     """Refuse anything but one value per example, naming the axis that went wrong."""
     if t.shape != (B,):
         axis = " (a sum over the batch axis, dim 0?)" if t.dim() == 1 else ""
         raise Wrong(f"{what} on {on} has shape {tuple(t.shape)}, expected ({B},): one value per "
-                    f"example, summed over the coordinates (dim 1){axis}")
+                    f"example, {how}{axis}")
 
 
 def _unpack(out, what):
@@ -159,7 +159,7 @@ def _bpd(dequantized_bits_per_dim):
         out = torch.as_tensor(call(dequantized_bits_per_dim, log_p_y, D, K,
                                    what="dequantized_bits_per_dim"), dtype=f64)
         on = f"a batch of {B} images, D = {D} pixels, K = {K} levels"
-        _per_example(out, B, "bits/dim", on)
+        _per_example(out, B, "bits/dim", on, how="one number per image, not the batch's mean")
         expect(out, exact, what="bits/dim", on=on + " (reference: the exact discrete "
                "probability under a density constant on each cell)", mistakes={
                    "the cell volume is missing: subtract D log K from log p(y)":

@@ -88,7 +88,7 @@ def _q_sample(q_sample):
                 + _col(1 - torch.cat([ab, ab[-1:]]), t + 1).sqrt() * eps,
             "alpha_bar off by one step (alpha_bar_(t-1))":
                 _col(ab, t - 1).sqrt() * x0 + _col(1 - ab, t - 1).sqrt() * eps,
-            "the noise term's factor on x0 swapped: sqrt(alpha_bar_t) multiplies x0, "
+            "the two factors swapped: sqrt(alpha_bar_t) multiplies x0, "
             "sqrt(1 - alpha_bar_t) the noise": _col(1 - ab, t).sqrt() * x0 + _col(ab, t).sqrt() * eps,
         })
     return "x_t has the mean and variance of t chained forward steps, at every t tried"
