@@ -6,6 +6,9 @@ from . import progress, report
 
 
 def main(argv):
+    if argv and argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
     rows = progress(argv or None)
     print(report(rows))
     return 0
