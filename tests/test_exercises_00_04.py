@@ -113,6 +113,12 @@ def _elbo_wrong(trace=True, kl_sign=-1.0, s_var=False):
     return elbo
 
 
+def _symmetric_root(sigma):
+    """The symmetric square root of sigma: a root, but not lower triangular."""
+    lam, v = torch.linalg.eigh(torch.tensor(sigma, dtype=torch.float64))
+    return v @ torch.diag(lam.sqrt()) @ v.T
+
+
 def _lse_naive(log_w):
     return log_w.exp().mean(0).log()
 
@@ -139,11 +145,7 @@ WRONG = {
         ("upper", [[2.0, 1.0], [0.0, 3.0]], "upper-triangular factor"),
         ("entrywise-sqrt-lower", [[2.0, 0.0], [2 ** 0.5, 10 ** 0.5]], "check b = Sigma_12 / a"),
         ("negative-diagonal", [[2.0, 0.0], [1.0, -3.0]], "not positive"),
-        ("symmetric-root", torch.linalg.eigh(torch.tensor([[4.0, 2.0], [2.0, 10.0]], dtype=torch.float64))
-         .eigenvectors @ torch.diag(torch.linalg.eigh(torch.tensor([[4.0, 2.0], [2.0, 10.0]],
-                                                                   dtype=torch.float64)).eigenvalues.sqrt())
-         @ torch.linalg.eigh(torch.tensor([[4.0, 2.0], [2.0, 10.0]], dtype=torch.float64)).eigenvectors.T,
-         "not lower triangular"),
+        ("symmetric-root", _symmetric_root([[4.0, 2.0], [2.0, 10.0]]), "not lower triangular"),
     ],
     "01.kl_gaussians": [
         ("other-direction", lambda m1, s1, m2, s2: math.log(s1 / s2)
@@ -360,8 +362,9 @@ def test_chapter_exercise_cells_with_blank_stubs_report_not_attempted(chapter):
     """The chapter's Exercises section, run as shipped: every check says not attempted."""
     book = jupytext.read(ROOT / "chapters" / f"{NAMES[chapter]}.py")
     start = next(i for i, c in enumerate(book.cells) if c.source.startswith("## Exercises"))
-    stop = next((i for i, c in enumerate(book.cells) if i > start and c.cell_type == "markdown"
-                 and c.source.startswith("## ") or c.source.startswith("**Summary")), len(book.cells))
+    ends = [i for i, c in enumerate(book.cells) if i > start and c.cell_type == "markdown"
+            and c.source.startswith(("## ", "**Summary"))]
+    stop = ends[0] if ends else len(book.cells)
     code = [c.source for c in book.cells[start:stop] if c.cell_type == "code"]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

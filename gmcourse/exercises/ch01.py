@@ -14,7 +14,7 @@ import torch
 
 from ..data import GaussianMixture, two_gaussians
 from ..divergences import F_DIVERGENCES, f_divergence_grid
-from .core import Wrong, call, expect, fmt, number, register
+from .core import Wrong, call, expect, number, register
 
 F64 = torch.float64
 
