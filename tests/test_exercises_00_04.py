@@ -9,7 +9,6 @@ import contextlib
 import io
 import math
 import runpy
-import subprocess
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -330,7 +329,8 @@ def _notebook(tmp_path, name, outputs):
     return path
 
 
-def test_progress_reads_the_latest_status_from_stored_outputs(tmp_path):
+def test_progress_reads_the_latest_status_from_stored_outputs(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
     a = _notebook(tmp_path, "00_introduction.ipynb", [
         "· 00.affine_log_prob not attempted yet: ...\n",
         "✗ 00.cholesky failed: that is the upper-triangular factor\n",
@@ -346,10 +346,14 @@ def test_progress_reads_the_latest_status_from_stored_outputs(tmp_path):
     assert rows["04.iwae"].status == "passed"
     assert rows["01.mmd2"].status == "not attempted" and rows["01.mmd2"].notebook == ""
     assert {r.key for r in progress(tmp_path)} == set(REGISTRY)  # a folder works too
-    run = subprocess.run([sys.executable, "-m", "gmcourse.exercises", str(tmp_path)],
-                         capture_output=True, text=True, check=True, cwd=ROOT)
-    assert f"total: 2 of {len(REGISTRY)} passed, 2 failed, {len(REGISTRY) - 4} not attempted" in run.stdout
-    assert "✓ 04.iwae" in run.stdout and "✗ 00.cholesky" in run.stdout
+    out = io.StringIO()  # `python -m gmcourse.exercises FOLDER`, in this process
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as done:
+        sys.argv = ["gmcourse.exercises", str(tmp_path)]
+        runpy.run_module("gmcourse.exercises", run_name="__main__", alter_sys=True)
+    assert done.value.code == 0
+    total = len(REGISTRY)
+    assert f"total: 2 of {total} passed, 2 failed, {total - 4} not attempted" in out.getvalue()
+    assert "✓ 04.iwae" in out.getvalue() and "✗ 00.cholesky" in out.getvalue()
 
 
 def test_stored_solutions_notebooks_show_every_check_passed():
