@@ -122,7 +122,9 @@ def _annealed(annealed_langevin):
     v = 1 + levels[-1] ** 2
     target_var = v / (1 - eps / (4 * v))
     err = (w - p.weights).abs().max().item()
-    weight_ok, var_ok = err < 0.06, abs(var.item() / target_var - 1) < 0.15
+    # a correct sampler here: weight error 0.02 +- 0.02 and variance 2.15 +- 0.07 over random
+    # streams; plain Langevin's weight error is ~0.3, a missing 1/2 halves the variance
+    weight_ok, var_ok = err < 0.1, abs(var.item() / target_var - 1) < 0.25
     summary = (f"mode weights {w[0]:.3f} / {w[1]:.3f} (target 0.2 / 0.8), variance within "
                f"the modes {var.item():.3f} (target {target_var:.3f})")
     if weight_ok and var_ok:
