@@ -54,10 +54,9 @@ def _unpack(out, what):
 
 @register("05.coupling_logdet", title="an affine coupling layer and its log-determinant",
           kind="code",
-          hint="Compute s and t once, from m * x only. The masked coordinates pass unchanged; "
-               "the others are scaled by exp(s) and shifted by t. The Jacobian is triangular: "
-               "its log-determinant is the sum of the log-diagonal, one number per example, "
-               "and the diagonal is 1 where m = 1.")
+          hint="s and t may only see m * x: compute them once, from it. The Jacobian is "
+               "triangular, so its determinant is the product of its diagonal: what is a "
+               "diagonal entry where m = 1, and where m = 0? One log-determinant per example.")
 def _coupling(coupling_forward):
     g = torch.Generator().manual_seed(5)
     B, D = 5, 4

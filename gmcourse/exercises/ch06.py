@@ -90,10 +90,10 @@ def _count(row, col, H, W, R, itself=False, clip=True):
 
 @register("06.gated_seen", title="how many earlier pixels the gated PixelCNN sees",
           kind="derivation",
-          hint="Each layer extends the reach by kernel // 2 and the first layer by "
-               "first_kernel // 2, upwards and to both sides for the vertical stack, to the left "
-               "for the horizontal stack. With R the total reach, count a rectangle of rows "
-               "above plus a segment of the current row, and remember the image's borders.")
+          hint="How far does the first layer extend the field, and how far each later one? "
+               "The vertical stack reaches the rows above, to both sides; the horizontal stack "
+               "the current row, to the left. With the total reach, count a rectangle plus a "
+               "segment of a row, and remember the image's borders.")
 def _gated_seen(gated_seen):
     from ..pixelcnn import GatedPixelCNNNet
     for H, W, fk, k, layers, pixels in _GATED_CASES:
@@ -154,9 +154,9 @@ def _procedure_probs(b, A, order, prob=torch.sigmoid, visible_all_zero=False):
 
 
 @register("06.ancestral_sample", title="ancestral sampling in raster order", kind="code",
-          hint="Start from an all-zero image. Visit the pixels row by row, left to right; at each "
-               "one, run the network on the image filled in so far, and draw that pixel from a "
-               "Bernoulli with probability sigmoid(logit) at its position. H W passes in all.")
+          hint="Start from an all-zero image and fill it in one pixel at a time. Which pixels "
+               "must already hold their values when you read the logit of pixel i, and in which "
+               "order does that put the pixels? A logit is not a probability yet.")
 def _ancestral(sample):
     H, W, n = 2, 3, 20_000
     g = torch.Generator().manual_seed(60)

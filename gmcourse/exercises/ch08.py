@@ -67,10 +67,10 @@ def _mixture_score(mixture_score):
 # --- 08.annealed_langevin --------------------------------------------------------------
 
 @register("08.annealed_langevin", title="annealed Langevin dynamics", kind="code",
-          hint="Loop over the noise levels from the largest to the smallest. At level sigma_i "
-               "use the step alpha_i = eps sigma_i^2 / sigma_L^2 (sigma_L the smallest) and run "
-               "steps_each Langevin steps x <- x + alpha_i / 2 score(x, sigma_i) "
-               "+ sqrt(alpha_i) z with fresh z ~ N(0, I) each step.")
+          hint="In which order must the levels come, so that the chains first move freely "
+               "between the modes? The step size is not the same at every level: it scales "
+               "with sigma_i^2, relative to the smallest level. Inside a level, each step is "
+               "Eq. (3) with fresh noise.")
 def _annealed(annealed_langevin):
     from ..score import MixtureScore, geometric_sigmas, mode_weights, two_modes
     p = two_modes()
@@ -148,10 +148,10 @@ def _annealed(annealed_langevin):
 # --- 08.dsm_loss ------------------------------------------------------------------------
 
 @register("08.dsm_loss", title="the denoising score-matching loss", kind="code",
-          hint="Perturb the data with the given z: x~ = x + sigma z. The score of the noise "
-               "kernel at x~ is -z / sigma. Weighting by lambda(sigma) = sigma^2 turns "
-               "|s + z/sigma|^2 into |sigma s + z|^2. Sum over the data dimensions, average "
-               "over the batch, and keep the factor 1/2.")
+          hint="Perturb the data with the given z. What is the score of the noise kernel "
+               "q(x~ | x) at x~, and what does the weight lambda(sigma) = sigma^2 do to the "
+               "squared difference? A squared norm sums over the data dimensions; the "
+               "expectation averages over the batch.")
 def _dsm(dsm_loss):
     g = torch.Generator().manual_seed(81)
     n, d, s0 = 200_000, 3, 1.5  # data x ~ N(0, s0^2 I_d)

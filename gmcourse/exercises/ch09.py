@@ -90,10 +90,9 @@ def _wrong_axis(f_r, f_g):
 # --- 09.inception_score ----------------------------------------------------------------
 
 @register("09.inception_score", title="the Inception score", kind="code",
-          hint="p(y) is the average of p(y|x) over the samples (axis 0). For each sample take "
-               "KL(p(y|x) || p(y)) = sum_y p(y|x) log(p(y|x) / p(y)); average the KLs over the "
-               "samples, and only then take exp. A confident prediction has zeros: 0 log 0 counts as 0, "
-               "so clamp p(y|x) away from 0 before taking its log.")
+          hint="The marginal p(y) averages p(y|x) over the samples, not over the classes. The "
+               "KL goes from p(y|x) to p(y), one KL per sample; mind where the exp goes "
+               "relative to the average. 0 log 0 counts as 0: clamp before taking a log.")
 def _inception(inception_score):
     g = torch.Generator().manual_seed(91)
     cases = []
@@ -133,9 +132,9 @@ def _inception(inception_score):
 
 @register("09.fid_mean_bias", title="why FID shrinks with the sample size: the mean term",
           kind="derivation",
-          hint="The difference of the two sample means is a Gaussian with mean 0. Each sample mean "
-               "has covariance Sigma / n, and the two are independent. E |v|^2 for v ~ N(0, C) "
-               "is Tr C.")
+          hint="The difference of the two sample means is a Gaussian: what are its mean and its "
+               "covariance, given that each mean averages n independent points and the two sets "
+               "are independent? Then E |v|^2 for v ~ N(0, C) follows from the trace of C.")
 def _fid_bias(mean_term_bias):
     g = torch.Generator().manual_seed(92)
     for n, d in ((10, 3), (50, 5)):
