@@ -366,12 +366,12 @@ for name in image_sets:
 #
 # Replace each stub (`raise NotImplementedError`) with your answer and run the cell:
 # `check(...)` tests it against an independent reference (the mean and variance of chained
-# forward steps, Bayes' rule for two Gaussians) on random noise schedules and prints ✓, or
-# what looks wrong with the input, expected and received values. Remove the `#` in front of
+# forward steps, Bayes' rule for two Gaussians, the autograd score of a mixture) and prints
+# ✓, or what looks wrong with the input, expected and received values. Remove the `#` in front of
 # `hint(...)` for a hint. Progress: `python -m gmcourse.exercises`; solutions:
 # `solutions/07_ddpm.ipynb`.
 #
-# In all three the schedule is a float64 tensor `beta` of shape $(T,)$ with
+# In the first three the schedule is a float64 tensor `beta` of shape $(T,)$ with
 # `beta[t - 1]` $= \beta_t$, and `t` is a long tensor of shape $(B,)$ with values in
 # $1, \dots, T$, one timestep per example of `x0` or `xt`, both of shape $(B, d)$.
 
@@ -421,3 +421,20 @@ def mean_from_eps(xt, t, eps, beta):
 
 check("07.eps_mean", mean_from_eps)
 # hint("07.eps_mean")
+
+# %% [markdown]
+# **Exercise 07.guided_eps (derivation).** Guidance was said to follow the score of
+# $p(x \mid y)\,p(y \mid x)^{w}$. By Bayes, $p(y \mid x) \propto p(x \mid y)/p(x)$, so this is
+# $p(x \mid y)^{1+w}\,p(x)^{-w}$ up to a constant. Using $\epsilon = -\sqrt{1-\bar\alpha_t}\,
+# \nabla_{x_t} \log p_t$, derive the $\epsilon$ of that density from the conditional and the
+# unconditional predictions, and write `guided_eps(eps_c, eps_u, w)`. The checker builds both
+# predictions from the exact scores of a noised three-class mixture and compares your
+# result with the autograd score of the tilted density, for $w = 2$, $0.5$ and $-1$.
+
+# %%
+def guided_eps(eps_c, eps_u, w):
+    raise NotImplementedError  # your formula
+
+
+check("07.guided_eps", guided_eps)
+# hint("07.guided_eps")

@@ -63,3 +63,15 @@ def mean_from_eps(xt, t, eps, beta):
 
 
 assert check("07.eps_mean", mean_from_eps)
+
+# %% [markdown]
+# **07.guided_eps.** $\nabla \log p(x\mid y)^{1+w} p(x)^{-w} = (1+w)\nabla\log p(x\mid y) - w\nabla\log p(x)$,
+# and multiplying by $-\sqrt{1-\bar\alpha_t}$ turns each score into its $\epsilon$:
+# $\tilde\epsilon = (1+w)\,\epsilon_c - w\,\epsilon_u$.
+
+# %%
+def guided_eps(eps_c, eps_u, w):
+    return (1 + w) * eps_c - w * eps_u
+
+
+assert check("07.guided_eps", guided_eps)

@@ -261,6 +261,11 @@ WRONG = {
         ("missing-root", _eps_mean(root=False), "the denominator is sqrt(1 - alpha_bar_t)"),
         ("sign", _eps_mean(sign=1.0), "wrong sign"),
     ],
+    "07.guided_eps": [
+        ("swapped", lambda c, u, w: (1 + w) * u - w * c, "two predictions swapped"),
+        ("interpolation", lambda c, u, w: w * c + (1 - w) * u, "an interpolation"),
+        ("plus", lambda c, u, w: c + w * u, "unconditional prediction is subtracted"),
+    ],
     "08.mixture_score": [
         ("sign", _score(sign=-1.0), "wrong sign"),
         ("std-not-variance", _score(power=1), "sigma_k where its square belongs"),

@@ -6,8 +6,10 @@
                                    rule (a product of two Gaussians: precisions add)
     07.eps_mean        derivation  mu_theta(x_t, t) written with the predicted noise, against the
                                    Bayes posterior mean at the x_0 that the noise implies
+    07.guided_eps      derivation  classifier-free guidance, against the autograd score of the
+                                   tilted density p_t(x | y)^(1 + w) p_t(x)^(-w) of a mixture
 
-All three take the schedule as beta (T,), with beta[t - 1] = beta_t, and timesteps t as a
+The first three take the schedule as beta (T,), with beta[t - 1] = beta_t, and timesteps t as a
 long tensor (B,) of values in 1..T. The schedules are random (not the linear or cosine
 ones), so that a formula cannot pass by matching one schedule's numbers.
 """
@@ -174,3 +176,47 @@ def _eps_mean(mean_from_eps):
                 (xt - (1 - ab).sqrt() * eps) / (1 - b).sqrt(),
         })
     return "mu_theta equals the Bayes posterior mean at the x0 your noise implies"
+
+
+# --- 07.guided_eps --------------------------------------------------------------------
+
+@register("07.guided_eps", title="classifier-free guidance as a score", kind="derivation",
+          hint="eps and the score of p_t are related by eps = -sqrt(1 - alpha_bar_t) * score. "
+               "Take the gradient of log [p_t(x | y)^(1 + w) p_t(x)^(-w)]: it is a combination "
+               "of the conditional and the unconditional score with weights that sum to 1.")
+def _guided(guided_eps):
+    from ..data import GaussianMixture
+    g = torch.Generator().manual_seed(76)
+    means = torch.tensor([[-1.5, 0.5], [1.0, 1.5], [0.5, -1.5]], dtype=f64)  # one mode per class
+    for ab, w in ((0.6, 2.0), (0.2, 0.5), (0.9, -1.0)):
+        # the noised data: p_t(x | y) = N(sqrt(ab) mu_y, (ab s0^2 + 1 - ab) I), s0 = 0.4
+        std_t = (ab * 0.4 ** 2 + 1 - ab) ** 0.5
+        p_t = GaussianMixture(ab ** 0.5 * means, std=std_t)
+        y = torch.randint(0, 3, (12,), generator=g)
+        x = 2 * torch.randn(12, 2, generator=g, dtype=f64)
+
+        def grad(log_density):
+            v = x.clone().requires_grad_(True)
+            return torch.autograd.grad(log_density(v).sum(), v)[0]
+
+        def cond(v):
+            return torch.distributions.Normal(ab ** 0.5 * means[y], std_t).log_prob(v).sum(1)
+        s_c, s_u = grad(cond), grad(p_t.log_prob)
+        # the oracle: autograd of log p(x|y)^(1+w) p(x)^(-w), the tilted density
+        s_g = grad(lambda v: (1 + w) * cond(v) - w * p_t.log_prob(v))
+        root = (1 - ab) ** 0.5
+        eps_c, eps_u = -root * s_c, -root * s_u
+        out = torch.as_tensor(call(guided_eps, eps_c.clone(), eps_u.clone(), w,
+                                   what="guided_eps"), dtype=f64)
+        on = (f"w = {w:g} at alpha_bar_t = {ab} (reference: -sqrt(1 - alpha_bar_t) times the "
+              f"autograd score of p_t(x | y)^(1 + w) p_t(x)^(-w))")
+        expect(out, -root * s_g, what="the guided eps", on=on, mistakes={
+            "the two predictions swapped: (1 + w) multiplies the conditional eps":
+                (1 + w) * eps_u - w * eps_c,
+            "an interpolation w eps_c + (1 - w) eps_u: with this convention w = 0 is the "
+            "conditional model, so the weights are 1 + w and -w": w * eps_c + (1 - w) * eps_u,
+            "eps_c + w eps_u: the unconditional prediction is subtracted":
+                eps_c + w * eps_u,
+            "weights that do not sum to 1": (1 + w) * eps_c + w * eps_u,
+        })
+    return "your guided eps is the eps of p(x | y)^(1 + w) p(x)^(-w), for w = 2, 0.5 and -1"
