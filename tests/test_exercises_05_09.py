@@ -374,7 +374,7 @@ def test_chapter_exercise_cells_with_blank_stubs_report_not_attempted(chapter):
 def test_flow_stages_prompt():
     """Chapter 05: a spline coupling keeps one coordinate of every point; an ActNorm shifts
     and rescales each axis (so the order of the points along each axis is kept)."""
-    from gmcourse import widgets
+    from gmcourse import figures
     from gmcourse.flows import ActNorm
     from gmcourse.flows_spline import SplineCoupling, spline_flow_2d
     torch.manual_seed(0)
@@ -386,7 +386,7 @@ def test_flow_stages_prompt():
         if isinstance(m, ActNorm):
             m.initialized.fill_(1)
     flow.eval()
-    stages = widgets.flow_stages(flow, n=500, grid=10)
+    stages = figures.flow_stages(flow, n=500, grid=10)
     layers = list(reversed(flow.layers))  # stage k applies layers[k - 1]
     for k in range(1, len(stages)):
         before, after = stages[k - 1]["samples"], stages[k]["samples"]
