@@ -13,7 +13,6 @@ from functools import lru_cache
 import torch
 
 from ..data import GaussianMixture, two_gaussians
-from ..divergences import F_DIVERGENCES, f_divergence_grid
 from .core import Wrong, call, expect, number, register
 
 F64 = torch.float64
@@ -44,6 +43,7 @@ def reverse_kl_fits():
 @lru_cache(maxsize=1)
 def _reverse_kl_truth():
     """KL(q || p) and KL(p || q) for the check's pair, by quadrature."""
+    from ..divergences import F_DIVERGENCES, f_divergence_grid  # POT: slow to import
     p, _ = reverse_kl_fits()
     q = _gaussian([1.5, 0.3], [[0.5, 0.1], [0.1, 0.3]], "q")
     return (f_divergence_grid(p, q, F_DIVERGENCES["reverse KL"], extent=7, n=160),
@@ -91,6 +91,7 @@ def _mixture_on_modes(w: float):
 
 @lru_cache(maxsize=8)
 def _one_mode_truth(w: float) -> float:
+    from ..divergences import F_DIVERGENCES, f_divergence_grid
     q = _gaussian([-4.0, 0.0], [[0.25, 0], [0, 0.25]], "left component")
     return f_divergence_grid(_mixture_on_modes(w), q, F_DIVERGENCES["reverse KL"], extent=7, n=280)
 

@@ -13,7 +13,6 @@ import torch
 import torch.nn.functional as F
 
 from ..data import GaussianMixture, two_gaussians
-from ..divergences import F_DIVERGENCES, f_divergence, grid
 from .core import Wrong, call, expect, fmt, register
 
 F64 = torch.float64
@@ -72,6 +71,9 @@ def _v_pairs():
                "points i with cell area w. log D* = log p - logaddexp(log p, log p_g) and "
                "log(1 - D*) = log p_g - logaddexp(log p, log p_g): no division needed.")
 def _value_at_optimum(value_at_optimum):
+    probe = torch.log(torch.tensor([0.2, 0.3, 0.5], dtype=F64))  # a stub fails fast here
+    call(value_at_optimum, probe, probe.flip(0), 1.0, what="value_at_optimum(log_p, log_pg, area)")
+    from ..divergences import F_DIVERGENCES, f_divergence, grid  # POT: slow to import
     pts, area = grid(extent=7.0, n=160)
     for label, p, pg in _v_pairs():
         log_p, log_pg = p.log_prob(pts), pg.log_prob(pts)
