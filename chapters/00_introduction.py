@@ -150,18 +150,80 @@ fig.tight_layout()
 # $df^{-1}/dx = 1/\sqrt{1 + a^2x^2}$. We check (2) against a histogram of $200\,000$ samples:
 
 # %%
-check = histogram_check(a=1.0)
-print(f"largest gap between histogram and formula, per bin: {check['max_gap']:.4f}")
-print(f"mass inside [-4, 4]: formula {check['mass_formula']:.4f}, samples {check['mass_samples']:.4f}")
+hist = histogram_check(a=1.0)
+print(f"largest gap between histogram and formula, per bin: {hist['max_gap']:.4f}")
+print(f"mass inside [-4, 4]: formula {hist['mass_formula']:.4f}, samples {hist['mass_samples']:.4f}")
 
 # %% [markdown]
 # Move the slider: a larger $a$ stretches the tails of $x$ and piles mass near 0, and the
 # formula follows the histogram for every $a$. (Widgets need a live kernel.)
+#
+# **What to try.** Drag $a$ down to 0.1: the curve $f$ on the left becomes the straight
+# line $f(z) \approx z$ and the density on the right the standard normal bell. Then drag $a$ up
+# to 2.5: $f$ keeps slope 1 at $z = 0$ (so the peak stays at $1/\sqrt{2\pi}$ for every $a$)
+# but turns steep for $\lvert z\rvert > 1/a$, flinging those values far out. The density falls
+# off faster on the shoulders of the peak, its tails grow long and thin, and the outermost
+# bins fill up (the histogram clamps $x$ to $[-4, 4]$); the black curve stays on the
+# histogram throughout. Where $f$ is steep, the factor $\lvert df^{-1}/dx\rvert = 1/f'$ of Eq. (2)
+# is small: that is what thins the tails.
 
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as w
 widgets.live(figures.draw_change_of_variables,
              a=w.FloatSlider(value=1.0, min=0.1, max=2.5, step=0.1, description="a"))
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise has a stub cell: replace `raise NotImplementedError` (or `...`) with your
+# answer and run the cell. `check(...)` tests your answer against an independent reference
+# (here `torch.distributions` and `torch.linalg.cholesky`) on random inputs and prints ✓, or
+# what looks wrong, on which input, with the expected and the received values. Remove the
+# `#` in front of `hint(...)` for a hint. `python -m gmcourse.exercises` prints your progress
+# over all chapters (from the saved notebooks); worked solutions are in
+# `solutions/00_introduction.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 00.affine_log_prob (code).** Write `affine_log_prob(x, mu, L)`, the
+# log-likelihood (1) of the generator $x = \mu + Lz$: `x` has shape `(n, d)`, `mu` `(d,)`,
+# `L` `(d, d)` lower triangular with a positive diagonal; return the `n` log-densities,
+# shape `(n,)`. Use plain tensor operations, not `torch.distributions` (the checker does).
+
+# %%
+def affine_log_prob(x, mu, L):
+    raise NotImplementedError  # your code here
+
+
+check("00.affine_log_prob", affine_log_prob)
+# hint("00.affine_log_prob")
+
+# %% [markdown]
+# **Exercise 00.lognormal_density (derivation).** Let $z \sim \mathcal N(0, 1)$ and
+# $x = f(z) = e^{m + s z}$ with $s > 0$. Derive $\log p_x(x)$ from Eq. (2) and write it as
+# `lognormal_log_density(x, m, s)` for a tensor `x > 0` (the checker compares with
+# `torch.distributions.LogNormal`).
+
+# %%
+def lognormal_log_density(x, m, s):
+    raise NotImplementedError  # your derivation, as code
+
+
+check("00.lognormal_density", lognormal_log_density)
+# hint("00.lognormal_density")
+
+# %% [markdown]
+# **Exercise 00.cholesky (derivation).** By hand: find the lower-triangular $L$ with a
+# positive diagonal such that $\mu + Lz \sim \mathcal N(\mu, \Sigma)$ for
+# $\Sigma = \begin{pmatrix} 4 & 2 \\ 2 & 10 \end{pmatrix}$. Enter it as a nested list.
+
+# %%
+L_answer = ...  # e.g. [[a, 0], [b, c]]
+
+check("00.cholesky", L_answer)
+# hint("00.cholesky")
 
 # %% [markdown]
 # ## The map of the course

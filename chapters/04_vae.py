@@ -189,6 +189,15 @@ fig.tight_layout()
 # %% [markdown]
 # **Latent traversal.** Move $z$ with the sliders: the star on the map is the code, the
 # right panel the decoder's mean image there.
+#
+# **What to try.** Put the star in the middle of one colour's cluster on the map and read
+# the image: it is that digit. Then move one slider slowly so that the star walks from
+# that cluster into a neighbouring one: the image morphs from one digit into the other, with
+# blended strokes where the star is between clusters. Finally drag both sliders to a
+# corner ($z_1 = z_2 = 3$, beyond 2 standard deviations of the prior, where almost no codes
+# lie): the decoder was never asked to reconstruct anything there, so what it shows is
+# extrapolation. Compare its image with one from the middle of a cluster; this is why
+# samples are drawn from the prior's bulk.
 
 # %% tags=["nbval-ignore-output"]
 with torch.no_grad():
@@ -376,6 +385,76 @@ for name in full_sets:
 if not full_sets:
     print("full profile only (GMCOURSE_PROFILE=full on a GPU): binarized MNIST and "
           "Fashion-MNIST NLL by IWAE-5000, CIFAR-10 bits/dim")
+
+# %% [markdown]
+# ## Exercises
+#
+# Replace each stub (`raise NotImplementedError` or `...`) with your answer and run the
+# cell: `check(...)` tests it against an independent reference (torch's Gaussian KL, the
+# moments and gradients of your samples, the exact likelihood and posterior of the
+# linear-Gaussian model) and prints ✓, or what looks wrong with the input, expected and
+# received values. Remove the `#` in front of `hint(...)` for a hint. Progress:
+# `python -m gmcourse.exercises`; solutions: `solutions/04_vae.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 04.kl_normal (derivation).** Encoders output the mean and the **log-variance**
+# of $q(z\mid x) = \mathcal N(\mu, \operatorname{diag}\sigma^2)$. Derive
+# $\mathrm{KL}(q\,\|\,\mathcal N(0, I))$ and write `kl_to_prior(mu, log_var)` for tensors of
+# shape `(B, d)`, returning one KL per example, shape `(B,)`.
+
+# %%
+def kl_to_prior(mu, log_var):
+    raise NotImplementedError  # your formula
+
+
+check("04.kl_normal", kl_to_prior)
+# hint("04.kl_normal")
+
+# %% [markdown]
+# **Exercise 04.reparameterize (code).** Write `reparameterize(mu, log_var)`: one sample
+# $z \sim \mathcal N(\mu, \operatorname{diag} e^{\text{log\_var}})$ per row, written as Eq. (3) so that
+# gradients flow into `mu` and `log_var`.
+
+# %%
+def reparameterize(mu, log_var):
+    raise NotImplementedError  # your code here
+
+
+check("04.reparameterize", reparameterize)
+# hint("04.reparameterize")
+
+# %% [markdown]
+# **Exercise 04.elbo (code).** For the linear-Gaussian model $p(z) = \mathcal N(0, I_d)$,
+# $p(x\mid z) = \mathcal N(Wz + b, s^2 I_D)$ and $q(z\mid x) = \mathcal N(m, S)$ with a full
+# covariance $S$, write the ELBO (1) in closed form: `elbo_linear_gaussian(x, W, b, s, m, S)`
+# with `x` $(B, D)$, `W` $(D, d)$, `b` $(D,)$, `m` $(B, d)$, `S` $(d, d)$, returning $(B,)$.
+# The checker verifies Eq. (2): $\log p(x) - \mathrm{ELBO}$ must equal
+# $\mathrm{KL}(q\,\|\,p(z\mid x))$, both from `torch.distributions`.
+
+# %%
+def elbo_linear_gaussian(x, W, b, s, m, S):
+    raise NotImplementedError  # your code here
+
+
+check("04.elbo", elbo_linear_gaussian)
+# hint("04.elbo")
+
+# %% [markdown]
+# **Exercise 04.iwae (code).** Write `iwae_bound(log_w)`: $\mathrm{IWAE}_k$ of Eq. (4) from the
+# log importance weights $\log w_i = \log p(x, z_i) - \log q(z_i\mid x)$, a tensor of shape
+# `(k, B)` (the $k$ samples along dimension 0), returning $(B,)$. On images the log-weights
+# are around $-1000$: your function must not underflow.
+
+# %%
+def iwae_bound(log_w):
+    raise NotImplementedError  # your code here
+
+
+check("04.iwae", iwae_bound)
+# hint("04.iwae")
 
 # %% [markdown]
 # ## Summary

@@ -164,6 +164,17 @@ fig.tight_layout()
 # the model. Each stage's density is Eq. (1) with only the layers applied so far. The
 # colours mark the quadrant each base sample started in: watch a coupling layer move one
 # coordinate while keeping the other, and the spline tear the plane into the squares.
+#
+# **What to try.** Set the slider to stage 0: four coloured quadrants of a Gaussian. Step
+# $k$ up one at a time and name the layer in the right panel's title before you look at
+# it. After a spline coupling every point has kept one of its two coordinates, so the
+# colours slide along one axis only (compare two neighbouring stages); after an ActNorm the
+# cloud is only shifted and rescaled along each axis. Find the first stage at which the
+# density on the left breaks into separate blocks, and follow one colour to the end: a
+# quadrant of the base is cut up and spread over several squares. At the last stage,
+# compare with the exact density above: wherever the model's density is blurred across a
+# square's edge it puts mass outside the squares, which is why its NLL stays above
+# $\log 32$.
 
 # %% tags=["nbval-ignore-output"]
 stages = figures.flow_stages(spline_board)
@@ -274,3 +285,66 @@ if get_profile() == "full":
     glow_mnist, _ = recipes.train(recipes.GLOW_MNIST, device=device)
     print(f"MNIST test bits/dim (256 levels): Glow <= "
           f"{glow_mnist.bits_per_dim(mnist_test[:2000]):.3f}")
+
+# %% [markdown]
+# ## Exercises
+#
+# Replace each stub (`raise NotImplementedError`) with your answer and run the cell:
+# `check(...)` tests it against an independent reference (your map's inverse, the autograd
+# Jacobian, the exact probability of a density whose bound is tight) and prints ✓, or what
+# looks wrong with the input, expected and received values. Remove the `#` in front of
+# `hint(...)` for a hint. Progress: `python -m gmcourse.exercises`; solutions:
+# `solutions/05_flows.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 05.coupling_logdet (code).** Write the forward pass (data $\to$ latent) of the
+# affine coupling of section 3 from its parts: `coupling_forward(x, mask, s_net, t_net)`
+# with `x` of shape $(B, D)$, a 0/1 `mask` $m$ of shape $(D,)$, and two networks `s_net`,
+# `t_net` that map $(B, D) \to (B, D)$ and must only see $m \odot x$. Return `(z, log_det)`
+# with `log_det` $= \log\lvert\det \partial z/\partial x\rvert$, one value per example,
+# shape $(B,)$. The checker inverts your $z$ and compares `log_det` with the log-determinant
+# of the autograd Jacobian of your own map, on random networks and two masks.
+
+# %%
+def coupling_forward(x, mask, s_net, t_net):
+    raise NotImplementedError  # your code here
+
+
+check("05.coupling_logdet", coupling_forward)
+# hint("05.coupling_logdet")
+
+# %% [markdown]
+# **Exercise 05.planar_logdet (derivation).** Section 2 quoted the planar layer's
+# determinant. Derive it: write the Jacobian of $f(x) = x + u \tanh(w^\top x + b)$ as the
+# identity plus a rank-one matrix and apply the matrix determinant lemma,
+# $\det(I + a c^\top) = 1 + c^\top a$. Then write `planar_log_det(x, u, w, b)` for `x`
+# $(B, D)$, `u`, `w` $(D,)$ and `b` $(1,)$, returning $\log\lvert\det J\rvert$, shape $(B,)$.
+# It is checked against the autograd Jacobian, with $w^\top u = 2$ and $w^\top u = -0.7$.
+
+# %%
+def planar_log_det(x, u, w, b):
+    raise NotImplementedError  # your formula
+
+
+check("05.planar_logdet", planar_log_det)
+# hint("05.planar_logdet")
+
+# %% [markdown]
+# **Exercise 05.dequantized_bpd (derivation).** Generalise section 7 to $K$ levels: an image
+# $k \in \{0, \dots, K-1\}^D$ is dequantized to $y = (k + u)/K \in [0, 1)^D$, $u \sim
+# U[0,1)^D$, and a flow reports $\log p(y)$ in nats. Derive the bound on the bits per
+# dimension of the *discrete* image and write `dequantized_bits_per_dim(log_p_y, D, K)` for
+# a tensor `log_p_y` of shape $(B,)$, returning $(B,)$. The checker uses a density that is
+# constant on every cell, for which the bound is tight, so your value must equal the exact
+# $-\log_2 P(k) / D$, for $K = 17$ and $K = 256$.
+
+# %%
+def dequantized_bits_per_dim(log_p_y, D, K):
+    raise NotImplementedError  # your formula
+
+
+check("05.dequantized_bpd", dequantized_bits_per_dim)
+# hint("05.dequantized_bpd")

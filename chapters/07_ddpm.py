@@ -256,6 +256,15 @@ fig.tight_layout()
 # which follows the score of $p(x \mid y)\,p(y \mid x)^{w}$: a larger $w$ gives more typical,
 # less diverse samples of class $y$. $w = 0$ is the plain conditional model and $w = -1$ the
 # unconditional one.
+#
+# **What to try** (with the slider below the next cell). Start at $w = 0$ and read the
+# title: the share of samples the classifier reads as the requested digit, one column per
+# digit. Move to $w = -1$: the labels are ignored, the columns are a mix of all digits and
+# the share falls to chance. Then step through $w = 1, 2, 4$ and look at one column at a
+# time: the share stays high while the digits in a column grow bolder and more alike, the
+# diversity that guidance gives away. Every $w$ starts from the same noise
+# $x_T$, so a sample that changes identity between two settings was changed by the guidance
+# alone.
 
 # %%
 # trained once and cached in data/checkpoints (delete the file to retrain)
@@ -351,3 +360,81 @@ for name in image_sets:
     x = big.ddim_sample(pick(smoke=4, lecture=4, full=40), pick(smoke=5, lecture=5, full=100))
     fig, ax = plt.subplots(figsize=(8, 2))
     viz.image_grid(x.cpu(), nrow=10, ax=ax, title=f"{name}: DDIM samples")
+
+# %% [markdown]
+# ## Exercises
+#
+# Replace each stub (`raise NotImplementedError`) with your answer and run the cell:
+# `check(...)` tests it against an independent reference (the mean and variance of chained
+# forward steps, Bayes' rule for two Gaussians, the autograd score of a mixture) and prints
+# ✓, or what looks wrong with the input, expected and received values. Remove the `#` in front of
+# `hint(...)` for a hint. Progress: `python -m gmcourse.exercises`; solutions:
+# `solutions/07_ddpm.ipynb`.
+#
+# In the first three the schedule is a float64 tensor `beta` of shape $(T,)$ with
+# `beta[t - 1]` $= \beta_t$, and `t` is a long tensor of shape $(B,)$ with values in
+# $1, \dots, T$, one timestep per example of `x0` or `xt`, both of shape $(B, d)$.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 07.q_sample (code).** Write `q_sample(x0, t, eps, beta)`: the closed form
+# $x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\epsilon$ for the given noise
+# `eps`, computing $\bar\alpha_t$ from `beta` yourself. The checker compares it with the
+# mean and variance that $t$ chained steps $q(x_s \mid x_{s-1})$ give.
+
+# %%
+def q_sample(x0, t, eps, beta):
+    raise NotImplementedError  # your code here
+
+
+check("07.q_sample", q_sample)
+# hint("07.q_sample")
+
+# %% [markdown]
+# **Exercise 07.posterior (derivation).** Derive the mean and variance of
+# $q(x_{t-1} \mid x_t, x_0)$ from Bayes' rule, as the product of the Gaussians
+# $q(x_t \mid x_{t-1})$ and $q(x_{t-1} \mid x_0)$, without looking at the formula above,
+# and write `posterior(x0, xt, t, beta)` returning `(mean, var)`: the mean $(B, d)$ and the
+# variance, of shape $(B,)$, $(B, 1)$ or $(B, d)$.
+
+# %%
+def posterior(x0, xt, t, beta):
+    raise NotImplementedError  # your formula
+
+
+check("07.posterior", posterior)
+# hint("07.posterior")
+
+# %% [markdown]
+# **Exercise 07.eps_mean (derivation).** Show that with $x_0$ replaced by
+# $(x_t - \sqrt{1-\bar\alpha_t}\,\epsilon)/\sqrt{\bar\alpha_t}$ the posterior mean becomes
+# $\mu_\theta$ as written with $\epsilon_\theta$ above, and write
+# `mean_from_eps(xt, t, eps, beta)` returning it, $(B, d)$. The checker puts the same $x_0$
+# into Bayes' rule and compares.
+
+# %%
+def mean_from_eps(xt, t, eps, beta):
+    raise NotImplementedError  # your formula
+
+
+check("07.eps_mean", mean_from_eps)
+# hint("07.eps_mean")
+
+# %% [markdown]
+# **Exercise 07.guided_eps (derivation).** Guidance was said to follow the score of
+# $p(x \mid y)\,p(y \mid x)^{w}$. By Bayes, $p(y \mid x) \propto p(x \mid y)/p(x)$, so this is
+# $p(x \mid y)^{1+w}\,p(x)^{-w}$ up to a constant. Using $\epsilon = -\sqrt{1-\bar\alpha_t}\,
+# \nabla_{x_t} \log p_t$, derive the $\epsilon$ of that density from the conditional and the
+# unconditional predictions, and write `guided_eps(eps_c, eps_u, w)`. The checker builds both
+# predictions from the exact scores of a noised three-class mixture and compares your
+# result with the autograd score of the tilted density, for $w = 2$, $0.5$ and $-1$.
+
+# %%
+def guided_eps(eps_c, eps_u, w):
+    raise NotImplementedError  # your formula
+
+
+check("07.guided_eps", guided_eps)
+# hint("07.guided_eps")

@@ -273,3 +273,65 @@ print(f"largest |ODE - exact| log-likelihood over 20 points: "
 # DDPM's loss is denoising score matching on the VP SDE with weight $\lambda = 1 -
 # \bar\alpha_t$, and its ancestral sampler is a discretisation of the reverse SDE; DDIM with
 # $\eta = 0$ is one of the probability-flow ODE (chapter 07).
+
+# %% [markdown]
+# ## Exercises
+#
+# Replace each stub (`raise NotImplementedError`) with your answer and run the cell:
+# `check(...)` tests it against an independent reference (autograd of the mixture's
+# log-density, the exact mode weights of NCSN's mixture, a closed form for Gaussian data)
+# and prints ✓, or what looks wrong with the input, expected and received values. Remove
+# the `#` in front of `hint(...)` for a hint. Progress: `python -m gmcourse.exercises`;
+# solutions: `solutions/08_score_langevin.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 08.mixture_score (derivation).** Derive Eq. (2) for isotropic components,
+# $p(x) = \sum_k w_k \mathcal N(x; \mu_k, \sigma_k^2 I)$, and write
+# `mixture_score(x, means, stds, weights)` for points `x` $(n, 2)$, `means` $(K, 2)$,
+# `stds` $(K,)$ and `weights` $(K,)$ summing to 1, returning $\nabla_x \log p(x)$, $(n, 2)$.
+# It is compared with the autograd gradient of the mixture's `log_prob`, on components of
+# different widths.
+
+# %%
+def mixture_score(x, means, stds, weights):
+    raise NotImplementedError  # your formula
+
+
+check("08.mixture_score", mixture_score)
+# hint("08.mixture_score")
+
+# %% [markdown]
+# **Exercise 08.annealed_langevin (code).** Write NCSN's Algorithm 1,
+# `annealed_langevin(score, x, sigmas, eps, steps_each)`: `score(x, sigma)` is the score of
+# $p_\sigma$, `x` $(n, 2)$ the starting points, `sigmas` the levels
+# $\sigma_1 > \dots > \sigma_L$; return the points after `steps_each` Langevin steps (3) at
+# every level, with the step $\alpha_i$ of the text. The checker runs it with the exact
+# scores of the two-mode mixture above, from a uniform start: your samples must carry the
+# weights 0.2 / 0.8 that plain Langevin misses, and the spread of $p_{\sigma_L}$.
+
+# %%
+def annealed_langevin(score, x, sigmas, eps, steps_each):
+    raise NotImplementedError  # your code here
+
+
+check("08.annealed_langevin", annealed_langevin)
+# hint("08.annealed_langevin")
+
+# %% [markdown]
+# **Exercise 08.dsm_loss (code).** Write the weighted denoising score-matching loss
+# $\tfrac12\,\mathbb E\,\lVert \sigma s(x + \sigma z, \sigma) + z\rVert^2$ as
+# `dsm_loss(score, x, sigma, z)`: `x` and the noise `z` are $(n, d)$, `sigma` a float,
+# `score(x, sigma)` a score function; return a scalar, the average over the batch. The
+# checker evaluates it on Gaussian data with the exact score of $p_\sigma$, where the loss
+# has a closed form, and checks that scaling the exact score makes the loss larger.
+
+# %%
+def dsm_loss(score, x, sigma, z):
+    raise NotImplementedError  # your code here
+
+
+check("08.dsm_loss", dsm_loss)
+# hint("08.dsm_loss")

@@ -218,3 +218,63 @@ axes[0].set(xlabel="recall (diversity) →", ylabel="FID, local classifier (lowe
             title="quality vs diversity")
 _ = axes[1].set(xlabel="samples per second (log) →", xscale="log", ylabel="FID",
                 title="quality vs sampling speed")
+
+# %% [markdown]
+# ## Exercises
+#
+# Replace each stub (`raise NotImplementedError`) with your answer and run the cell:
+# `check(...)` tests it against an independent reference (closed forms for Gaussians,
+# scipy's matrix square root, the mutual information of a known joint distribution, Monte
+# Carlo) and prints ✓, or what looks wrong with the input, expected and received values.
+# Remove the `#` in front of `hint(...)` for a hint. Progress: `python -m gmcourse.exercises`;
+# solutions: `solutions/09_evaluation.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 09.fid (code).** Write `fid(f_real, f_fake)` for two feature sets of shapes
+# $(n, d)$ and $(m, d)$, returning the Fréchet distance of the Gaussians fitted to them (a
+# float), without `gmcourse.metrics`. The checker gives it features whose means and
+# covariances are known exactly: once with covariances that commute, where
+# $\operatorname{Tr}(\Sigma_r\Sigma_g)^{1/2} = \sum_i \sqrt{\lambda_{r,i}\lambda_{g,i}}$ in a
+# shared eigenbasis, and once against scipy's `sqrtm`.
+
+# %%
+def fid(f_real, f_fake):
+    raise NotImplementedError  # your code here
+
+
+check("09.fid", fid)
+# hint("09.fid")
+
+# %% [markdown]
+# **Exercise 09.inception_score (code).** Write `inception_score(probs)` for class
+# probabilities $p(y \mid x)$ of shape $(n, K)$, one row per sample, returning a float. It
+# is checked on confident, class-balanced rows (the score must be $K$), on identical rows
+# (1), and on random rows, where it must equal $\exp\big(H(y) - H(y \mid x)\big)$, the
+# exponential of the mutual information between samples and labels.
+
+# %%
+def inception_score(probs):
+    raise NotImplementedError  # your code here
+
+
+check("09.inception_score", inception_score)
+# hint("09.inception_score")
+
+# %% [markdown]
+# **Exercise 09.fid_mean_bias (derivation).** The FID between two sets of $n$ samples of the
+# *same* distribution is not zero on average. Derive its first term,
+# $\mathbb E\lVert \hat\mu_a - \hat\mu_b\rVert^2$, for two independent sets of $n$ points
+# from $\mathcal N(\mu, \Sigma)$, and write `mean_term_bias(n, cov)` returning it (a float;
+# `cov` is $\Sigma$, $(d, d)$). The checker compares it with a Monte Carlo estimate. How does
+# it scale with $n$, and what does that say about the curve above?
+
+# %%
+def mean_term_bias(n, cov):
+    raise NotImplementedError  # your formula
+
+
+check("09.fid_mean_bias", mean_term_bias)
+# hint("09.fid_mean_bias")
