@@ -106,7 +106,7 @@ def evaluate(label: str, model, x_test: torch.Tensor, classifier, sampler: str =
             bpd = float(model.bits_per_dim(x_test))
     return {"model": label, "fid": s["fid"], "precision": s["precision"],
             "recall": s["recall"], "bits_per_dim": bpd, "samples_per_s": n / seconds,
-            "samples": x}
+            "sample_s": seconds, "samples": x}
 
 
 def trilemma(x_test: torch.Tensor, classifier, families=None, seed: int = 0,
@@ -127,13 +127,16 @@ def trilemma(x_test: torch.Tensor, classifier, families=None, seed: int = 0,
         except (ImportError, AttributeError) as e:
             rows.append({"model": entry.label, "missing": str(e)})
             continue
+        build_s = time.perf_counter() - t0  # training, or loading a checkpoint
         rows.append(evaluate(entry.label, model, x_test, classifier, entry.sampler,
                              entry.sampler_kwargs, entry.likelihood, seed))
+        rows[-1]["build_s"] = build_s
         if entry.label == "GAN" and collapsed_k:
             collapsed = evaluate(f"GAN collapsed to {collapsed_k} outputs",
                                  Collapsed(model, collapsed_k, seed=seed), x_test, classifier,
                                  likelihood=False, seed=seed)
             collapsed["samples_per_s"] = None  # copies of stored images: no speed to measure
+            collapsed["sample_s"] = collapsed["build_s"] = None
             rows.append(collapsed)
         if progress:
             progress(f"{entry.label}: {time.perf_counter() - t0:.0f} s")
