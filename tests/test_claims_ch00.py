@@ -55,7 +55,7 @@ def test_widget_histogram_counts_every_sample_and_has_no_edge_spikes():
     density there instead of collecting the tails."""
     import matplotlib.pyplot as plt
     from gmcourse.intro import sinh_map_log_prob
-    from gmcourse.widgets import draw_change_of_variables
+    from gmcourse.figures import draw_change_of_variables
     fig = plt.figure()
     draw_change_of_variables(fig, a=2.5)
     heights = np.array([p.get_height() for p in fig.axes[1].patches])

@@ -4,12 +4,10 @@ and the VAE's prior draws, and VQ-VAE's histogram prior against a PixelCNN prior
 import pytest
 import torch
 
+from gmcourse import recipes
 from gmcourse.classifier import digit_classifier
 from gmcourse.data import load_images
 from gmcourse.metrics import classifier_scores
-from gmcourse.pixelcnn import PixelCNNConfig, fit_code_prior
-from gmcourse.vae import LATENT_2D, train_vae
-from gmcourse.vqvae import DIGITS_VQVAE, train_vqvae
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +17,8 @@ def prior_draws():
     x, x_test = (load_images("digits", s, binarize=True) for s in ("train", "test"))
     clf = digit_classifier()
     out = {}
-    for name, ae in [("autoencoder", True), ("VAE", False)]:
-        model, _ = train_vae(LATENT_2D, x, seed=0, autoencoder=ae, progress=False)
+    for name, recipe in [("autoencoder", recipes.AUTOENCODER_2D), ("VAE", recipes.VAE_2D)]:
+        model, _ = recipes.train(recipe, profile="lecture", progress=False)
         with torch.no_grad():
             codes = model.encoder(x_test).mu
             torch.manual_seed(0)
@@ -42,10 +40,10 @@ def test_vae_prior_draws_cover_all_digits_and_the_autoencoders_do_not(prior_draw
 @pytest.fixture(scope="module")
 def vq_priors():
     x, x_test = load_images("digits", "train"), load_images("digits", "test")
-    vq, _ = train_vqvae(DIGITS_VQVAE, x, seed=0, progress=False)
+    vq = recipes.trained(recipes.VQVAE_DIGITS, profile="lecture")  # the chapter's checkpoint
+    K = recipes.VQVAE_DIGITS.config.K
     codes_train, codes_test = vq.encode(x), vq.encode(x_test)
-    prior = fit_code_prior(codes_train, DIGITS_VQVAE.K,
-                           PixelCNNConfig(levels=DIGITS_VQVAE.K, steps=1000), progress=False)
+    prior, _ = recipes.train(recipes.code_prior(codes_train, K), profile="lecture", progress=False)
     return vq, prior, x_test, codes_test
 
 

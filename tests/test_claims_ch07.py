@@ -4,13 +4,13 @@ from the checkpoint cache."""
 import pytest
 import torch
 
-from gmcourse import data, diffusion
+from gmcourse import data, recipes
 from gmcourse.classifier import digit_classifier
 
 
 @pytest.fixture(scope="module")
 def model():
-    return diffusion.digits_ddpm(seed=0, T=1000)
+    return recipes.trained(recipes.DDPM_DIGITS.but(T=1000), profile="lecture")
 
 
 def test_guidance_makes_digits_bolder_and_more_alike(model):

@@ -3,7 +3,7 @@ import math
 
 import torch
 
-from gmcourse import score as S
+from gmcourse import recipes, score as S
 from gmcourse.data import load_images
 from gmcourse.metrics import total_variation
 
@@ -43,7 +43,7 @@ def test_annealed_samples_are_too_wide_and_tweedies_are_too_narrow():
 
 
 def test_two_of_a_hundred_digit_chains_diverge_to_salt_and_pepper():
-    model = S.digits_ncsn(progress=False)  # the chapter's model, from the checkpoint cache
+    model = recipes.trained(recipes.NCSN_DIGITS, profile="lecture")  # the chapter's checkpoint
     x = model.sample(100, generator=torch.Generator().manual_seed(1))
     tv_max = total_variation(load_images("digits", "train")).max()
     rough = total_variation(x) > tv_max

@@ -3,23 +3,19 @@ import math
 
 import torch
 
-from gmcourse import data
-from gmcourse.flows import Flow2DConfig, fit_2d
-from gmcourse.flows_spline import spline_flow_2d
+from gmcourse import data, recipes
 
 
-def trained_nll(name, build, cfg):
-    dist = data.toy(name)
+def trained_nll(recipe):
+    dist = recipe.data()
     x = dist.sample(20_000, generator=torch.Generator().manual_seed(123))
-    torch.manual_seed(0)
-    flow = build(cfg)
-    fit_2d(flow, dist, cfg, progress=False)
+    flow, _ = recipes.train(recipe, profile="lecture", progress=False)
     with torch.no_grad():
         return -flow.log_prob(x).mean().item(), -dist.log_prob(x.double()).mean().item()
 
 
 def test_spline_flow_reaches_the_checkerboard_target():
-    nll_spline, entropy = trained_nll("checkerboard", spline_flow_2d, Flow2DConfig())
+    nll_spline, entropy = trained_nll(recipes.SPLINE_CHECKERBOARD)
     assert abs(entropy - math.log(32)) < 1e-6
     assert entropy < nll_spline < entropy + 0.1  # "within 0.1 nats of the floor"
 
@@ -29,9 +25,7 @@ def test_spline_flow_comes_within_0_05_nats_of_ring8_entropy_with_a_few_straggle
     assert data.ring8().stds[0] == 0.01
     dist = data.ring8()
     x = dist.sample(20_000, generator=torch.Generator().manual_seed(123))
-    torch.manual_seed(0)
-    flow = spline_flow_2d(Flow2DConfig())
-    fit_2d(flow, dist, Flow2DConfig(), progress=False)
+    flow, _ = recipes.train(recipes.SPLINE_RING, profile="lecture", progress=False)
     with torch.no_grad():
         nll, entropy = -flow.log_prob(x).mean().item(), -dist.log_prob(x.double()).mean().item()
         cov = mode_coverage(flow.sample(2000), dist)  # the chapter's sample, same RNG state
