@@ -144,9 +144,10 @@ fig.tight_layout()
 # The remaining gap has two sources. **Sampling noise**: even the exact maximiser of the
 # likelihood of these $n = 20\,000$ samples, the Cholesky factor of their covariance, is off
 # by about $1/\sqrt n$; here 0.5% against $1/\sqrt n = 0.7\%$. **Optimisation noise**: Adam
-# with a constant learning rate keeps jumping around that optimum, and most of the 2.0% is
-# this second part (SGD's $L$ is 2.2% from the optimum). A learning rate that decays to zero
-# would remove it; a unit test checks all three numbers at these settings.
+# with a constant learning rate keeps jumping around that optimum, and most of the 1.4% is
+# this second part (SGD's $L$ is 1.6% from the optimum, three times further than the optimum
+# is from the truth). A learning rate that decays to zero would remove it; a unit test
+# checks these numbers at these settings.
 #
 # ## Change of variables in one dimension
 #

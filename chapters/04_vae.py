@@ -397,7 +397,7 @@ print(f"test reconstruction MSE {mse:.4f}; codes used: {(usage > 0).sum().item()
 # ## VQ-VAE's second stage: a PixelCNN prior over the codes
 #
 # VQ-VAE's second stage fits an **autoregressive prior** over the 4x4 code grid — a gated
-# PixelCNN with a 32-way softmax per position (chapter 06; `pixelcnn.fit_code_prior`) —
+# PixelCNN with a 32-way softmax per position (chapter 06; `recipes.code_prior`) —
 # on the codes of the training digits, then samples code maps from it and decodes them.
 # Both priors are exact discrete distributions over code maps, so both give a
 # log-likelihood of the test digits' codes:

@@ -220,13 +220,13 @@ print(f"fitted exponent over all sizes: {a_all:.2f}; over the two largest: {a_to
 # Nothing above needs the "pixels" to be grey levels. A VQ-VAE (chapter 04) turns an image
 # into a small map of integer **codes**; a PixelCNN over those maps, with a $K$-way output
 # for a codebook of size $K$, is the learned prior that replaces the histogram prior there.
-# Chapter 04 runs exactly these three lines on its 4x4 code maps ($K = 32$) and compares
-# the two priors' test likelihoods and samples:
+# Chapter 04 runs these three lines on its 4x4 code maps ($K = 32$) and compares the two
+# priors' test likelihoods and samples:
 #
 # ```python
-# codes = vqvae.encode(x_train)                      # (N, h, w) integers in 0..K-1
-# prior = recipes.trained(recipes.code_prior(codes, K))          # a gated PixelCNN over code maps
-# x_new = vqvae.decode(prior.sample(16)[:, 0])       # sample codes, then decode them
+# codes = vqvae.encode(x_train)                                  # (N, h, w) integers in 0..K-1
+# prior, _ = recipes.train(recipes.code_prior(codes, K))         # a gated PixelCNN over code maps
+# x_new = vqvae.decode(prior.sample(16)[:, 0])                   # sample codes, then decode them
 # ```
 #
 # ## What you should now know

@@ -292,7 +292,7 @@ for w in (-1.0, 0.0, 1.0, 2.0, 4.0):
     guided[w] = model.ddim_sample(len(labels), ddim_steps, y=labels, w=w, x_T=x_T)
     acc = (clf.predict(guided[w]) == labels).float().mean().item()
     per_digit = guided[w].reshape(per_class, 10, -1).transpose(0, 1)  # (digit, sample, pixel)
-    spread = torch.cdist(per_digit, per_digit).sum() / (10 * per_class * (per_class - 1))
+    spread = torch.cdist(per_digit, per_digit).sum() / (10 * per_class * max(1, per_class - 1))
     print(f"w = {w:4.1f}: requested digit {100 * acc:5.1f}%,  mean distance between samples "
           f"of one digit {spread:.2f},  pixels above 0.9: {100 * (guided[w] > 0.9).float().mean():.1f}%")
 
@@ -402,3 +402,20 @@ for name in image_sets:
     x = big.ddim_sample(pick(smoke=4, lecture=4, full=40), pick(smoke=5, lecture=5, full=100))
     fig, ax = plt.subplots(figsize=(8, 2))
     viz.image_grid(x.cpu(), nrow=10, ax=ax, title=f"{name}: DDIM samples")
+
+# %% [markdown]
+# ## What you should now know
+#
+# * The forward process $q(x_t \mid x_{t-1})$ adds Gaussian noise ($\epsilon$ in this chapter
+#   is always that noise); $q(x_t \mid x_0)$ has a closed form, so training jumps to any $t$.
+# * The reverse step's Gaussian posterior $q(x_{t-1} \mid x_t, x_0)$ turns the ELBO into a sum
+#   of KLs, and with the $\epsilon$-parameterisation into the simple regression loss
+#   $\lVert \epsilon - \epsilon_\theta(x_t, t)\rVert^2$.
+# * Ancestral sampling needs $T$ network calls. DDIM keeps the marginals $q(x_s \mid x_0)$
+#   for any $\sigma$, so the same network samples in 50 steps; $\eta = 0$ is deterministic
+#   and, on the ring, leaves a few per cent of the samples between modes, $\eta = 1$ does not.
+# * Label dropout trains a conditional and an unconditional model at once;
+#   classifier-free guidance with $w > 0$ trades diversity for fidelity.
+# * A trained diffusion model is a prior that can be conditioned after training
+#   (inpainting), and its likelihood is only bounded here (the ELBO); chapter 08 gives the
+#   exact likelihood of its probability-flow ODE.

@@ -254,17 +254,18 @@ for ax in list(axes.flat)[len(shown):]:
 fig.tight_layout()
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-for r in shown:
-    axes[0].scatter(r["recall"], r["fid"], s=30)
-    axes[0].annotate(r["model"], (r["recall"], r["fid"]), fontsize=7)
+fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+for i, r in enumerate(shown):
+    axes[0].scatter(r["recall"], r["fid"], s=30, label=r["model"], color=f"C{i % 10}",
+                    marker="os^"[i // 10])
     if r["samples_per_s"]:
-        axes[1].scatter(r["samples_per_s"], r["fid"], s=30)
-        axes[1].annotate(r["model"], (r["samples_per_s"], r["fid"]), fontsize=7)
-axes[0].set(xlabel="recall (diversity) →", ylabel="FID, local classifier (lower is better)",
-            title="quality vs diversity")
-_ = axes[1].set(xlabel="samples per second (log) →", xscale="log", ylabel="FID",
-                title="quality vs sampling speed")
+        axes[1].scatter(r["samples_per_s"], r["fid"], s=30, color=f"C{i % 10}", marker="os^"[i // 10])
+axes[0].set(xlabel="recall (diversity) →", ylabel="FID, local classifier (log; lower is better)",
+            yscale="log", title="quality vs diversity")
+axes[0].legend(fontsize=7, loc="upper right")
+axes[1].set(xlabel="samples per second (log) →", xscale="log", yscale="log",
+            ylabel="FID (log)", title="quality vs sampling speed (same colours)")
+fig.tight_layout()
 
 # %% [markdown]
 # ## What you should now know
