@@ -12,6 +12,13 @@
 # cheap to compute. This chapter builds such layers (`gmcourse/flows.py`,
 # `flows_spline.py`, `flows_image.py`). Every layer has one contract, stated in its docstring:
 # `forward(x) -> (z, log_det)` goes from data to latent, `inverse(z) -> (x, log_det)` back.
+#
+# **A note on direction.** This chapter, like the code, defines a flow from data to latent,
+# $z = f(x)$, because that is the direction the likelihood (1) needs. The lecture slides
+# compose the generative direction, $x = g(z) = g_K \circ \dots \circ g_1(z)$ with
+# $g = f^{-1}$; then (1) reads $\log p(x) = \log p_Z(z) - \sum_k \log\lvert\det \partial g_k/\partial
+# z_{k-1}\rvert$. The two are the same statement: the log-determinants of inverse maps are
+# negatives of each other.
 
 # %%
 import math
@@ -25,7 +32,7 @@ from gmcourse.config import get_profile, pick, setup
 from gmcourse import recipes
 from gmcourse.flows import Flow, InvConv1x1, Planar
 from gmcourse.flows_spline import rq_spline
-from gmcourse.metrics import bits_per_dim, independent_pixel_nll
+from gmcourse.metrics import bits_per_dim, independent_pixel_nll, mode_coverage
 
 device = setup(seed=0)
 
@@ -157,6 +164,10 @@ viz.plot_density(spline_board.log_prob, extent=4.2, ax=axes[2],
 fig.tight_layout()
 
 # %% [markdown]
+# With the same number of steps, the spline flow ends within 0.1 nats of the floor and its
+# squares have sharp edges; the affine RealNVP stays more than 0.3 nats above it, with
+# blurred edges and mass leaking into the empty squares.
+#
 # ### Step through the layers
 #
 # A flow is a sequence of distributions: stage 0 is the base $\mathcal N(0, I)$, stage $k$
@@ -194,7 +205,7 @@ widgets.live(figures.draw_flow_stages, figsize=(9, 4.2),
 # %%
 ring = data.ring8()
 test_ring = ring.sample(20_000, generator=torch.Generator().manual_seed(123))
-spline_ring, _ = recipes.train(recipes.SPLINE_RING, progress=False)
+spline_ring, _ = recipes.train(recipes.SPLINE_RING, )
 with torch.no_grad():
     entropy = -ring.log_prob(test_ring.double()).mean().item()
     nll_ring = -spline_ring.log_prob(test_ring).mean().item()
@@ -205,10 +216,18 @@ print(f"ring-8 (std {ring.stds[0]:.2f}): true entropy {entropy:.3f} nats, "
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
 viz.plot_density(ring.log_prob, extent=1.3, n=300, ax=axes[0], title="exact density")
 viz.plot_density(spline_ring.log_prob, extent=1.3, n=300, ax=axes[1], title="spline flow")
-viz.plot_samples(spline_ring.sample(2000), ax=axes[2], extent=1.3, s=1, title="its samples")
+x_ring = spline_ring.sample(2000)
+viz.plot_samples(x_ring, ax=axes[2], extent=1.3, s=1, title="its samples")
 fig.tight_layout()
+print(f"spline flow samples: {mode_coverage(x_ring, ring)}")
 
 # %% [markdown]
+# The spline flow is within 0.05 nats of the true entropy: a KL of a few hundredths of a
+# nat, for modes 0.01 wide. Its samples are on the modes except for a few stragglers between
+# them (the high-quality fraction above counts those within three standard deviations of a
+# mode): the price of a continuous, invertible map of the plane, which cannot tear the
+# Gaussian base into eight separate pieces, so a little mass stays on the paths between them.
+#
 # ## 6. The Glow layers
 #
 # For images, Glow (Kingma & Dhariwal, 2018) builds each step from three layers:
@@ -246,6 +265,19 @@ print(f"HW sum log|s| / HW = {conv.log_s.sum().item():.4f},  "
 # so $-(\mathbb E_u \log p(y) - D \log 17) / (D \log 2)$ is an **upper bound** on the bits per
 # dimension, comparable with the bits of any discrete model (PixelCNN, the independent-pixel
 # baseline). A logit layer maps $[0, 1]$ to the real line before the Glow layers.
+#
+# **The logit layer's Jacobian.** Per pixel it is $z = \operatorname{logit}(p) = \log p -
+# \log(1-p)$ with $p = \alpha + (1 - 2\alpha)\,y$; the small $\alpha = 0.05$ keeps $p$ away
+# from 0 and 1, where the logit is infinite. By the chain rule
+#
+# $$\frac{dz}{dy} = \frac{dz}{dp}\,\frac{dp}{dy} = \Big(\frac1p + \frac1{1-p}\Big)(1-2\alpha)
+#   = \frac{1 - 2\alpha}{p(1-p)},\qquad
+#   \log\Big\lvert\det\frac{\partial z}{\partial y}\Big\rvert = \sum_{i=1}^D \big[\log(1-2\alpha)
+#   - \log p_i - \log(1-p_i)\big],$$
+#
+# a diagonal Jacobian, so the log-determinant is a sum over pixels (`flows_image.Logit`; a
+# unit test checks every layer's log-determinant against autograd). The density of $y$ on
+# $[0,1]^D$, which the bound above needs, is the Glow's density of $z$ times this factor.
 
 # %%
 x_train = data.load_images("digits", "train")
@@ -273,6 +305,9 @@ fig.tight_layout()
 # pixel noise. Lowering the **temperature** (scaling $z$ by $T < 1$) trades diversity for
 # cleaner samples, a heuristic of the Glow paper. Chapter 09 returns to why likelihood and
 # sample quality can disagree.
+#
+# The flow beats the independent-pixel baseline by more than 0.3 bits/dim: it has learned
+# how pixels depend on each other, even where its samples do not show it yet.
 #
 # ## 8. Full profile: MNIST on a GPU
 #
@@ -348,3 +383,17 @@ def dequantized_bits_per_dim(log_p_y, D, K):
 
 check("05.dequantized_bpd", dequantized_bits_per_dim)
 # hint("05.dequantized_bpd")
+
+# ## What you should now know
+#
+# * A flow is an invertible map with a tractable Jacobian determinant; the change of
+#   variables (1) gives an exact log-likelihood, so it trains by plain maximum likelihood.
+# * The chapter and the code define the flow data-to-latent, $z = f(x)$; the generative
+#   direction is $f^{-1}$, and the log-determinants of the two are negatives of each other.
+# * Planar layers are cheap but weak; coupling layers (affine, RealNVP; rational-quadratic
+#   splines) have triangular Jacobians and closed-form inverses. Splines cut sharp edges that
+#   affine couplings blur (checkerboard), and fit modes 0.01 wide (ring-8).
+# * Glow's layers: ActNorm, the LU-parameterised invertible 1x1 convolution, an affine
+#   coupling, with squeeze and multi-scale split between scales.
+# * Discrete images need dequantization; its Jensen bound gives bits/dim comparable with
+#   discrete models. A good likelihood does not imply good samples.

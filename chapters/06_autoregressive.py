@@ -158,10 +158,11 @@ print(f"  gated PixelCNN      {bpd[True]:.4f}")
 
 # %%
 torch.manual_seed(1)
-fig, axes = plt.subplots(1, 3, figsize=(12, 2.6))
-viz.image_grid(x_test[:20].cpu(), nrow=10, ax=axes[0], title="test digits")
-viz.image_grid(models[False].sample(20).cpu(), nrow=10, ax=axes[1], title="PixelCNN samples")
-viz.image_grid(models[True].sample(20).cpu(), nrow=10, ax=axes[2], title="gated PixelCNN samples")
+fig, axes = plt.subplots(3, 1, figsize=(10, 6.6))
+viz.image_grid(x_test[:40].cpu(), nrow=20, ax=axes[0], title="test digits (binarized)")
+viz.image_grid(models[False].sample(40).cpu(), nrow=20, ax=axes[1], title="PixelCNN samples")
+viz.image_grid(models[True].sample(40).cpu(), nrow=20, ax=axes[2], title="gated PixelCNN samples")
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -182,8 +183,11 @@ bpd8 = model8.bits_per_dim(x8_test.to(device))
 print(f"test bits/dim, {LEVELS}-level {DATASET}: independent pixels {bpd8_indep:.4f}, "
       f"gated PixelCNN {bpd8:.4f}")
 torch.manual_seed(2)
-fig, ax = plt.subplots(figsize=(9, 2))
-viz.image_grid(model8.sample(20).cpu(), nrow=20, ax=ax, title=f"{LEVELS}-level samples")
+fig, axes = plt.subplots(2, 1, figsize=(10, 4.4))
+viz.image_grid(x8_test[:40].cpu(), nrow=20, ax=axes[0], title=f"test digits ({LEVELS} levels)")
+viz.image_grid(model8.sample(40).cpu(), nrow=20, ax=axes[1],
+               title=f"{LEVELS}-level gated PixelCNN samples")
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -225,12 +229,14 @@ print(f"fitted exponent over all sizes: {a_all:.2f}; over the two largest: {a_to
 #
 # Nothing above needs the "pixels" to be grey levels. A VQ-VAE (chapter 04) turns an image
 # into a small map of integer **codes**; a PixelCNN over those maps, with a $K$-way output
-# for a codebook of size $K$, is the learned prior that replaces the histogram prior there:
+# for a codebook of size $K$, is the learned prior that replaces the histogram prior there.
+# Chapter 04 runs these three lines on its 4x4 code maps ($K = 32$) and compares the two
+# priors' test likelihoods and samples:
 #
 # ```python
-# codes = vqvae.encode(x_train)                      # (N, h, w) integers in 0..K-1
-# prior = recipes.trained(recipes.code_prior(codes, K))          # a gated PixelCNN over code maps
-# x_new = vqvae.decode(prior.sample(16)[:, 0])       # sample codes, then decode them
+# codes = vqvae.encode(x_train)                                  # (N, h, w) integers in 0..K-1
+# prior, _ = recipes.train(recipes.code_prior(codes, K))         # a gated PixelCNN over code maps
+# x_new = vqvae.decode(prior.sample(16)[:, 0])                   # sample codes, then decode them
 # ```
 
 # %% [markdown]
@@ -297,9 +303,15 @@ check("06.ancestral_sample", sample)
 
 # %% [markdown]
 # ## Summary
+
+# ## What you should now know
 #
 # * The chain rule (1) gives an exact likelihood for any ordering; a masked convolution
 #   computes every conditional in one pass, so training is as parallel as a classifier's.
 # * Type A masks the centre in the first layer, type B keeps it afterwards. Stacked masks
 #   leave a blind spot; the gated PixelCNN's vertical and horizontal stacks remove it.
+# * Grey levels are classes: a $K$-way softmax per pixel gives exact bits/dim, comparable
+#   with any discrete model's; both PixelCNNs beat independent pixels clearly.
 # * Sampling needs $H W$ sequential passes: the price of an exact autoregressive likelihood.
+# * The same model over a VQ-VAE's code maps is the learned prior that makes VQ-VAE
+#   samples good (chapter 04).
