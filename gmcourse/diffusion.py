@@ -22,9 +22,7 @@ from torch import nn
 
 from .dists import bits_per_dim
 
-# ----------------------------------------------------------------------------------
-# Noise schedules: beta_1..beta_T as float64 tensors (T,)
-# ----------------------------------------------------------------------------------
+# --- noise schedules: beta_1..beta_T as float64 tensors (T,) ---------------------------
 
 
 def linear_beta(T: int = 1000, beta_1: float = 1e-4, beta_T: float = 0.02) -> torch.Tensor:
