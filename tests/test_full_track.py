@@ -22,7 +22,7 @@ def test_the_cpu_rehearsal_gives_every_family_its_row():
     """``python -m gmcourse.bench full`` in the smoke profile: every family built at full
     size, trained (>= 1 optimiser step), sampled and scored, each in its own row."""
     require_mnist()
-    env = {**os.environ, "GMCOURSE_PROFILE": "smoke", "GMCOURSE_THREADS": "1"}
+    env = {**os.environ, "GMCOURSE_PROFILE": "smoke"}
     out = subprocess.run([sys.executable, "-m", "gmcourse.bench", "full"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stderr[-3000:]

@@ -18,10 +18,12 @@ second, peak GPU memory, the projected cost of the recipe's full step count, and
 published figure for the same quantity with its source, or why there is none.
 
 On CUDA training runs under bfloat16 autocast where the GPU supports it (GANs always:
-``train.Game.amp``); Glow trains in float32 (its log-determinants); likelihoods and samples
-are computed in float32. The smoke rehearsal keeps every network at full size and runs
+``train.Game.amp``); Glow (its log-determinants) and the VAE (a small MLP whose loss sums
+784 pixel terms) train in float32; likelihoods and samples are computed in float32. The
+table says which each row used. The smoke rehearsal keeps every network at full size and runs
 the same code with a batch of 8, one or two optimiser steps, few samples and few sampler
-steps: its figures test the code path, not the models.
+steps, under bfloat16 autocast on the CPU where the GPU would use it: its figures test the
+code path, not the models.
 
 Adding a family (latent diffusion, flow matching): a recipe in ``recipes.full_profile``
 and a ``Family`` in ``FAMILIES`` with the same label, saying how to sample it, its
@@ -59,12 +61,13 @@ class Settings:
     pixelcnn_rows: int | None = None  # sample only the top rows (the rest black)
     probe_only: bool = False
     amp: bool = True
+    cpu_amp: bool = False  # bf16 autocast on the CPU too: rehearses the GPU's dtype path
     families: tuple | None = None
     dataset: str = "mnist"
 
 
 SMOKE = dict(budget_s=0.5, probe_s=0.1, batch_size=8, n_eval=16, ddim_steps=3,
-             langevin_steps=1, iwae_k=2, classifier_steps=20, pixelcnn_rows=3)
+             langevin_steps=1, iwae_k=2, classifier_steps=20, pixelcnn_rows=2, cpu_amp=True)
 
 
 def settings(profile: str, **options) -> Settings:
@@ -177,7 +180,7 @@ FAMILIES = [
     Family("WGAN-GP", _sample_gan, reference=Reference(
         "FID", None, "none published for MNIST: Gulrajani et al. (2017) show MNIST samples "
         "only; compare with the real-vs-real floor row")),
-    Family("VAE", likelihood=_vae_nll, reference=Reference(
+    Family("VAE", likelihood=_vae_nll, amp=False, reference=Reference(
         "test NLL (nats)", 86.76, "Burda et al. (2016) IWAE paper, Table 1: VAE, one stochastic "
         "layer, k=1, dynamically binarized MNIST, NLL by IWAE-5000 (IWAE-trained k=50: 84.78); "
         "target here: -ELBO <= 95")),
@@ -206,10 +209,13 @@ def _sync(device):
         torch.cuda.synchronize(device)
 
 
-def amp_context(device, wanted: bool):
-    """(context, words): bfloat16 autocast on a CUDA device that supports it, else fp32."""
+def amp_context(device, wanted: bool, cpu: bool = False):
+    """(context, words): bfloat16 autocast on a CUDA device that supports it (and on the
+    CPU if ``cpu``: the rehearsal of the GPU's mixed-precision code path), else fp32."""
     if wanted and device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.autocast("cuda", dtype=torch.bfloat16), "bf16 autocast"
+    if wanted and cpu and device.type == "cpu":
+        return torch.autocast("cpu", dtype=torch.bfloat16), "bf16 autocast (CPU rehearsal)"
     return contextlib.nullcontext(), "fp32"
 
 
@@ -234,7 +240,7 @@ def run_family(fam: Family, recipe, device, s: Settings, x_eval, clf) -> dict:
         recipe = recipe.but(batch_size=s.batch_size)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    amp, amp_words = amp_context(device, s.amp and fam.amp)
+    amp, amp_words = amp_context(device, s.amp and fam.amp, s.cpu_amp)
     if fam.label in ("conditional DCGAN", "WGAN-GP") and device.type == "cuda":
         amp_words = "bf16 autocast (train.Game.amp)"
     with amp:
