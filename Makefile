@@ -4,7 +4,7 @@
 # make notebooks   re-execute every chapter in the lecture profile (stores outputs)
 # make bench NAME=...   run a benchmark (python -m gmcourse.bench list); ARGS=... its options
 # make full  the GPU track: every image family on 28x28 MNIST for a time budget each
-#            (BUDGET=60 seconds; GMCOURSE_PROFILE=smoke rehearses it on a CPU)
+#            (BUDGET=50 seconds by default; GMCOURSE_PROFILE=smoke rehearses it on a CPU)
 # make html  render every executed chapter to build/html/ (offline; needs npm once)
 SHELL := /bin/bash
 VENV ?= .venv
@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproje
 # JupyterLab refuses to run as root unless told to (containers, hosted notebook services)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_ARGS ?=
-BUDGET ?= 60
+BUDGET ?=
 
 .PHONY: lab test notebooks bench full install html
 
@@ -41,7 +41,7 @@ bench: $(STAMP)
 	$(PY) -m gmcourse.bench $(NAME) $(ARGS)
 
 full: $(STAMP)
-	$(PY) -m gmcourse.bench full --budget-s $(BUDGET) $(ARGS)
+	$(PY) -m gmcourse.bench full $(if $(BUDGET),--budget-s $(BUDGET)) $(ARGS)
 
 html: $(STAMP)
 	$(PY) tools/render_html.py --out build/html

@@ -40,7 +40,7 @@ from .nn import DCDiscriminator, DCGenerator, FourierTimeMLP, TimeMLP, UNet
 from .pixelcnn import Bernoulli as PixelBernoulli, Categorical as PixelCategorical, pixelcnn
 from .score import NCSN, Flat, geometric_sigmas, two_modes
 from .train import Game, History, TrainConfig, cosine, fit as fit_loss, fit_adversarial
-from .vae import build_vae
+from .vae import IWAE, build_vae
 from .vqvae import build_vqvae
 from .wgan import GradientPenalty, Wasserstein
 
@@ -634,6 +634,18 @@ def _ncsn_unet(cfg: NCSNImageConfig):
                 clamp=(0.0, 1.0))
 
 
+@dataclass
+class IWAEConfig(VAEConfig):
+    k: int = 50  # importance samples per example in the training bound
+
+
+def _iwae(cfg: IWAEConfig) -> IWAE:
+    vae = _vae(cfg)
+    model = IWAE(vae.encoder, vae.decoder, cfg.latent_dim, cfg.beta)
+    model.k = cfg.k
+    return model
+
+
 def _code_histogram_on_device(model, x, n: int = 512):
     """The VQ-VAE's histogram prior from the codes of ``n`` training images, on the model's
     device (``fit_prior`` encodes its input in one batch)."""
@@ -655,6 +667,10 @@ def full_profile(name: str = "mnist") -> dict[str, Recipe]:
                          batch_size=64, lr=1e-4, betas=(0.0, 0.9)),
         "VAE": vae_full(name).but(data=functools.partial(_part, name, split, limit,
                                                          dynamic=binary)),
+        # Burda et al. (2016): the same networks trained on IWAE_50
+        "IWAE": replace(vae_full(name), name=f"iwae-{name}", build=_iwae, desc="IWAE k=50",
+                        config=IWAEConfig(**vars(vae_full(name).config)),
+                        data=functools.partial(_part, name, split, limit, dynamic=binary)),
         "VQ-VAE": Recipe(f"vqvae-{name}", VQConfig(
             K=128, D=16, hidden=64, downsample=2, shape=shape,
             train=TrainConfig(steps=20_000, batch_size=128, lr=1e-3, schedule=cosine, seed=0)),
