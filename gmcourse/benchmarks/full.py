@@ -164,20 +164,22 @@ class Family:
     """One row: the recipe ``recipes.full_profile(dataset)[label]``, how to sample it
     (``sample(model, n, settings, device)``), its likelihood metrics (``likelihood(model,
     x_heldout, settings) -> {name: value}``), whether it is class-conditional, the
-    published figure, and whether it trains under autocast."""
+    published figure, whether it trains under autocast, and whether its trainer turns
+    autocast on by itself (``train.Game.amp``: the GANs)."""
     label: str
     sample: Callable = _sample
     likelihood: Callable | None = None
     conditional: bool = False
     reference: Reference | None = None
     amp: bool = True
+    trainer_amp: bool = False
 
 
 FAMILIES = [
-    Family("conditional DCGAN", _sample_gan, conditional=True, reference=Reference(
+    Family("conditional DCGAN", _sample_gan, conditional=True, trainer_amp=True, reference=Reference(
         "FID", None, "none published for MNIST: Radford et al. (2016) report no FID; compare "
         "with the real-vs-real floor row (Inception FIDs are another feature space)")),
-    Family("WGAN-GP", _sample_gan, reference=Reference(
+    Family("WGAN-GP", _sample_gan, trainer_amp=True, reference=Reference(
         "FID", None, "none published for MNIST: Gulrajani et al. (2017) show MNIST samples "
         "only; compare with the real-vs-real floor row")),
     Family("VAE", likelihood=_vae_nll, amp=False, reference=Reference(
@@ -213,13 +215,14 @@ def _sync(device):
 
 
 def amp_context(device, wanted: bool, cpu: bool = False):
-    """(context, words): bfloat16 autocast on a CUDA device that supports it (and on the
-    CPU if ``cpu``: the rehearsal of the GPU's mixed-precision code path), else fp32."""
+    """(make a context, words): bfloat16 autocast on a CUDA device that supports it (and on
+    the CPU if ``cpu``: the rehearsal of the GPU's mixed-precision code path), else fp32."""
     if wanted and device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16), "bf16 autocast"
+        return lambda: torch.autocast("cuda", dtype=torch.bfloat16), "bf16 autocast"
     if wanted and cpu and device.type == "cpu":
-        return torch.autocast("cpu", dtype=torch.bfloat16), "bf16 autocast (CPU rehearsal)"
-    return contextlib.nullcontext(), "fp32"
+        return (lambda: torch.autocast("cpu", dtype=torch.bfloat16),
+                "bf16 autocast (CPU rehearsal)")
+    return contextlib.nullcontext, "fp32"
 
 
 def probe(recipe, device, s: Settings) -> tuple[float, float]:
@@ -244,9 +247,9 @@ def run_family(fam: Family, recipe, device, s: Settings, x_eval, clf) -> dict:
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
     amp, amp_words = amp_context(device, s.amp and fam.amp, s.cpu_amp)
-    if fam.label in ("conditional DCGAN", "WGAN-GP") and device.type == "cuda":
+    if fam.trainer_amp and device.type == "cuda":
         amp_words = "bf16 autocast (train.Game.amp)"
-    with amp:
+    with amp():
         rate, spent = probe(recipe, device, s)
     row = {"metric": fam.label, "batch": recipe.config.train.batch_size,
            "steps_per_s": rate, "planned_steps": planned,
@@ -255,7 +258,7 @@ def run_family(fam: Family, recipe, device, s: Settings, x_eval, clf) -> dict:
         return row
     left = max(s.budget_s - spent, 0.0)
     steps = max(1, min(planned, int(0.95 * rate * left)))
-    with amp:
+    with amp():
         model, history = recipes.train(recipe.but(steps=steps, budget_s=max(left, 1e-3)),
                                        device=device, progress=False, profile="full")
     n = len(x_eval)
