@@ -4,6 +4,7 @@ for a fixed time budget and scored on the same held-out images.
     python -m gmcourse.bench full                   a GPU: 50 s per family, ~10 min in all
     python -m gmcourse.bench full --budget-s 20     another budget (or GMCOURSE_BUDGET_S)
     python -m gmcourse.bench full --families VAE,DDPM
+    python -m gmcourse.bench full --dataset fashion_mnist   (28x28 grey images only)
     python -m gmcourse.bench full --probe-only      steps/s at full size, projected cost
     GMCOURSE_PROFILE=smoke python -m gmcourse.bench full   (or --smoke) the CPU rehearsal
 
@@ -41,7 +42,7 @@ import torch
 
 from .. import recipes
 from ..classifier import digit_classifier
-from ..config import get_device, get_profile
+from ..config import get_device
 from ..metrics import classifier_scores
 from ..vae import evaluate as vae_evaluate
 
@@ -136,10 +137,11 @@ def _sample(model, n, s, device):
 
 
 def _vae_nll(model, x, s):
-    gen = torch.Generator().manual_seed(0)
-    xb = torch.bernoulli(x, generator=gen).to(x.device)  # one fixed binarization
+    gen = torch.Generator().manual_seed(0)  # a CPU generator: binarize on the CPU
+    xb = torch.bernoulli(x.cpu(), generator=gen).to(x.device)  # one fixed binarization
     r = vae_evaluate(model, xb, k=s.iwae_k, chunk=max(1, 4096 // s.iwae_k))
-    return {"test -ELBO (nats)": r["-ELBO"], f"test NLL, IWAE-{s.iwae_k} (nats)": r[f"IWAE-{s.iwae_k} NLL"]}
+    return {"test -ELBO (nats)": r["-ELBO"],
+            f"test NLL, IWAE-{s.iwae_k} (nats)": r[f"IWAE-{s.iwae_k} NLL"]}
 
 
 def _bits(model, x, s):
@@ -176,9 +178,10 @@ class Family:
 
 
 FAMILIES = [
-    Family("conditional DCGAN", _sample_gan, conditional=True, trainer_amp=True, reference=Reference(
-        "FID", None, "none published for MNIST: Radford et al. (2016) report no FID; compare "
-        "with the real-vs-real floor row (Inception FIDs are another feature space)")),
+    Family("conditional DCGAN", _sample_gan, conditional=True, trainer_amp=True,
+           reference=Reference("FID", None, "none published for MNIST: Radford et al. (2016) "
+                               "report no FID; compare with the real-vs-real floor row "
+                               "(Inception FIDs are another feature space)")),
     Family("WGAN-GP", _sample_gan, trainer_amp=True, reference=Reference(
         "FID", None, "none published for MNIST: Gulrajani et al. (2017) show MNIST samples "
         "only; compare with the real-vs-real floor row")),
