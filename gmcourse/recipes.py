@@ -16,9 +16,17 @@ where ``reseed`` is set, again before training (so that the batches do not depen
 many random numbers building drew). A config whose ``train.seed`` is not None draws its
 batches from a generator seeded with the run's seed.
 
-Loss units, one per kind of model: likelihood models (VAE, flows, PixelCNN) report nats
-per dimension in ``loss`` and bits per dimension in ``bits_per_dim``; diffusion and
-score models a mean squared error per dimension; GANs each player's objective per example.
+Loss units. Every ``bits_per_dim`` is bits per dimension (``dists.bits_per_dim``); what each
+family's ``loss`` (the number the progress bar and ``History`` show) is in:
+
+    likelihood, exact     2D flows: nats per example      PixelCNN: nats per dimension
+    likelihood, bound     VAE: -ELBO, nats per example    Glow: bits per dimension (bound)
+    regression            DDPM: squared error per dimension (eps); NCSN: 1/2 the squared
+                          error per example (sigma-weighted); VQ-VAE: squared error per pixel
+    two-player game       GAN, WGAN: each player's objective, mean over examples
+They differ because each follows its paper's convention; Adam does not care about a
+constant factor, so they are kept rather than rescaled (which would change the curves
+the chapters plot).
 """
 from __future__ import annotations
 
@@ -37,7 +45,7 @@ from .flows_image import glow
 from .flows_spline import spline_flow_2d
 from .gan import GAN, NonSaturating
 from .nn import DCDiscriminator, DCGenerator, FourierTimeMLP, TimeMLP, UNet
-from .pixelcnn import Bernoulli as PixelBernoulli, Categorical as PixelCategorical, pixelcnn
+from .pixelcnn import BinaryPixels, LevelPixels, pixelcnn
 from .score import NCSN, Flat, geometric_sigmas, two_modes
 from .train import Game, History, TrainConfig, cosine, fit as fit_loss, fit_adversarial
 from .vae import IWAE, build_vae
@@ -362,9 +370,9 @@ class PixelCNNConfig:
 
 def _pixelcnn(cfg: PixelCNNConfig):
     if cfg.codes:
-        dist = PixelCategorical(cfg.levels)
+        dist = LevelPixels(cfg.levels)
     else:
-        dist = PixelBernoulli() if cfg.levels == 2 else PixelCategorical(cfg.levels, cfg.levels - 1)
+        dist = BinaryPixels() if cfg.levels == 2 else LevelPixels(cfg.levels, cfg.levels - 1)
     return pixelcnn(dist, cfg.gated, cfg.hidden, cfg.layers, cfg.kernel, cfg.first_kernel,
                     cfg.shape)
 
