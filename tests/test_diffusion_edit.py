@@ -60,3 +60,75 @@ def test_digits_inversion_at_50_steps_reconstructs_within_0_01():
     x, y = x[:100], y[:100]
     rec = E.decode(model, E.invert(model, x, 50, y=y), 50, y=y)
     assert ((rec - x) ** 2).mean().item() < 0.01
+
+
+def test_operators_are_the_pooling_blur_and_mask_they_claim():
+    torch.manual_seed(0)
+    x = torch.rand(3, 1, 8, 8)
+    A = E.downsample_operator(8, 8, 2)
+    assert torch.allclose(x.flatten(1) @ A.T, torch.nn.functional.avg_pool2d(x, 2).flatten(1), atol=1e-6)
+    up = torch.nn.functional.interpolate(torch.nn.functional.avg_pool2d(x, 2), scale_factor=2)
+    assert torch.allclose((x.flatten(1) @ A.T) @ E.pinv(A).T, up.flatten(1), atol=1e-5)
+    B = E.blur_operator(8, 8, 1.0)
+    assert torch.allclose(B, B.T, atol=1e-6) and (B.sum(1) <= 1 + 1e-6).all()
+    M = E.mask_operator(torch.arange(64).view(8, 8) % 2)
+    assert M.shape == (32, 64) and torch.equal(x.flatten(1) @ M.T, x.flatten(1)[:, 1::2])
+
+
+def test_restored_images_agree_with_the_measurement_whatever_the_model():
+    """The range-null correction makes A x = y hold at the end, for any noise predictor
+    (images: where the [0, 1] clamp leaves the measured pixels alone, as for a mask)."""
+    from gmcourse.diffusion import ImageDDPM
+
+    class Eps(torch.nn.Module):  # a poor model
+        def forward(self, xt, t):
+            return 0.5 * torch.tanh(xt)
+    torch.manual_seed(0)
+    x = torch.rand(4, 1, 8, 8) * 0.6 + 0.2
+    plain = DDPM(Eps(), cosine_beta(100), shape=(1, 8, 8))
+    for A in (E.downsample_operator(8, 8, 2), E.blur_operator(8, 8, 1.0)[:40],
+              E.mask_operator(torch.rand(8, 8) < 0.5)):
+        y = x.flatten(1) @ A.T
+        rec = E.restore(plain, y, A, steps=10, rcond=1e-6)
+        assert torch.allclose(rec.flatten(1) @ A.T, y, atol=1e-3)
+    images = ImageDDPM(Eps(), cosine_beta(100), shape=(1, 8, 8), clip_x0=1.0)
+    A = E.mask_operator(torch.rand(8, 8) < 0.5)
+    y = x.flatten(1) @ A.T
+    assert torch.allclose(E.restore(images, y, A, steps=10).flatten(1) @ A.T, y, atol=1e-4)
+
+
+def test_restoring_a_gaussian_fills_the_unseen_coordinate_by_its_conditional():
+    """x ~ N(0, S) in 2D with correlation 0.9 and the exact noise predictor: observing x_1,
+    the restored x_2 is pulled from the prior mean 0 towards the conditional mean 0.9 x_1 =
+    1.35 (DDNM fills the null space with the model's guess, not an exact posterior sample:
+    here it gets about two thirds of the way) with a spread below the prior's."""
+    S = torch.tensor([[1.0, 0.9], [0.9, 1.0]], dtype=torch.float64)
+
+    class ExactEps(torch.nn.Module):
+        def forward(self, xt, t):
+            ab = model.alpha_bar[t].double().view(-1, 1, 1)
+            cov = ab * S + (1 - ab) * torch.eye(2, dtype=torch.float64)
+            sol = torch.linalg.solve(cov, xt.double().unsqueeze(-1)).squeeze(-1)
+            return ((1 - ab[:, :, 0]).sqrt() * sol).float()
+    model = DDPM(ExactEps(), cosine_beta(1000), shape=(2,))
+    torch.manual_seed(0)
+    x1 = torch.full((2000, 1), 1.5)
+    A = torch.tensor([[1.0, 0.0]])
+    rec = E.restore(model, x1, A, steps=100, eta=1.0)
+    assert torch.allclose(rec[:, 0], x1[:, 0], atol=1e-4)
+    assert 0.5 < rec[:, 1].mean().item() < 1.5
+    assert rec[:, 1].std().item() < 0.8  # the prior's is 1, the exact conditional's 0.44
+
+
+def test_denoising_a_gaussian_shrinks_towards_the_posterior_mean():
+    """x ~ N(0.3, 0.5^2) per coordinate in [0, 1] units... here the plain DDPM (x itself):
+    y = x + sigma n; the denoised value tracks E[x | y] = m + s^2/(s^2 + (2 sigma)^2 / 4)..."""
+    torch.manual_seed(0)
+    model = exact_model(1000, m=0.3, s=0.5)
+    x = 0.3 + 0.5 * torch.randn(4000, 4)
+    sigma = 0.25  # the plain DDPM's to_model is the identity: noise 2 sigma = 0.5 in its units
+    y = x + 2 * sigma * torch.randn_like(x)
+    den = E.denoise(model, y, sigma, steps=50)
+    post = 0.3 + 0.25 / (0.25 + 0.25) * (y - 0.3)  # E[x | y], s^2 = 0.25, noise var 0.25
+    assert ((den - x) ** 2).mean() < ((y - x) ** 2).mean() * 0.75
+    assert ((den - post) ** 2).mean() < 0.02
