@@ -13,8 +13,7 @@ Symbols (the flow-matching convention: t = 0 is the source, t = 1 the data)
 [FM] Lipman et al. 2023, "Flow matching for generative modeling"; [RF] Liu, Gong and Liu
 2023, "Flow straight and fast" (rectified flow, reflow); [OT] Tong et al. 2024, "Improving
 and generalizing flow-based generative models with minibatch optimal transport"; [CM] Song
-et al. 2023, "Consistency models"; [FFJORD] Grathwohl et al. 2019 (Hutchinson's trace).
-Conversions to eps, x_0 and score (chapters 07-08) are in ``gmcourse.param``.
+et al. 2023, "Consistency models"; [FFJORD] Grathwohl et al. 2019. eps, x, score: param.py.
 """
 from __future__ import annotations
 
@@ -57,8 +56,8 @@ class VPPath:
         return alpha, sigma, 0.5 * beta * alpha, -0.5 * beta * alpha ** 2 / sigma  # d/dt = -d/ds
 
 
-def _view(t, x):
-    return t.view(-1, *[1] * (x.dim() - 1))  # (B,) -> (B, 1, ..., 1)
+def _view(t, x):  # (B,) -> (B, 1, ..., 1)
+    return t.view(-1, *[1] * (x.dim() - 1))
 
 
 # --- couplings pi(x0, x1) of a minibatch ---------------------------------------------
@@ -72,9 +71,9 @@ def independent(x0, x1):
 def ot_coupling(x0, x1):
     """Minibatch optimal transport [OT Eq. 11]: re-pair the batch to minimise
     sum |x0 - x1|^2 (an exact assignment by POT's network simplex)."""
-    a, b = x0.detach().flatten(1).double().cpu().numpy(), x1.detach().flatten(1).double().cpu().numpy()
-    n = len(a)
-    plan = ot.emd(np.full(n, 1 / n), np.full(n, 1 / n), ot.dist(a, b))  # (n, n), a permutation / n
+    a, b = (x.detach().flatten(1).double().cpu().numpy() for x in (x0, x1))
+    w = np.full(len(a), 1 / len(a))
+    plan = ot.emd(w, w, ot.dist(a, b))  # (n, n): a permutation matrix / n
     return x0[torch.as_tensor(plan.argmax(0), device=x0.device)], x1
 
 
@@ -97,27 +96,27 @@ def heun(v, x, t, dt):
 SOLVERS = {"Euler": euler, "midpoint": midpoint, "Heun": heun}
 CALLS = {euler: 1, midpoint: 2, heun: 2}  # network calls per step
 
-
 # --- divergence of v, for the log-density along the ODE ---------------------------------
-
 
 def exact_div(v, x):
     """tr dv/dx exactly: one backward pass per dimension (fine in 2D)."""
-    x = x.detach().requires_grad_()
-    out = v(x)
-    flat = out.flatten(1)
-    div = sum(torch.autograd.grad(flat[:, i].sum(), x, retain_graph=True)[0].flatten(1)[:, i]
-              for i in range(flat.shape[1]))
+    with torch.enable_grad():  # also inside no_grad: the divergence needs the graph
+        x = x.detach().requires_grad_()
+        out = v(x)
+        flat = out.flatten(1)  # (B, D); D backward passes, one per output coordinate
+        div = sum(torch.autograd.grad(flat[:, i].sum(), x, retain_graph=True)[0].flatten(1)[:, i]
+                  for i in range(flat.shape[1]))
     return out.detach(), div.detach()
 
 
 def hutchinson_div(v, x, z=None):
     """tr dv/dx ~ z^T (dv/dx) z with E[z z^T] = I [FFJORD Eq. 8]: one backward pass, unbiased.
     z: Rademacher noise of x's shape unless given."""
-    x = x.detach().requires_grad_()
     z = torch.randint(0, 2, x.shape, device=x.device).to(x) * 2 - 1 if z is None else z
-    out = v(x)
-    vjp = torch.autograd.grad((out * z).sum(), x)[0]  # z^T dv/dx
+    with torch.enable_grad():
+        x = x.detach().requires_grad_()
+        out = v(x)
+        vjp = torch.autograd.grad((out * z).sum(), x)[0]  # z^T dv/dx
     return out.detach(), (vjp * z).flatten(1).sum(1).detach()
 
 
@@ -238,7 +237,7 @@ class Reflow(FlowMatching):
 
 
 @torch.no_grad()
-def reflow_pairs(model: FlowMatching, n: int, steps: int = 50, solver=heun):
+def reflow_pairs(model: FlowMatching, n: int, steps: int = 50, solver=midpoint):
     """(x0, x1) with x1 = ODE(x0), the coupling a reflow trains on."""
     x0 = model.source_sample(n)
     return x0, model.sample(n, steps, solver, x0=x0)
@@ -247,7 +246,7 @@ def reflow_pairs(model: FlowMatching, n: int, steps: int = 50, solver=heun):
 @torch.no_grad()
 def straightness(model: FlowMatching, n: int = 1000, steps: int = 50):
     """E int_0^1 |v(x_t, t) - (x1 - x0)|^2 dt along the ODE [RF Eq. 9]: 0 for straight paths."""
-    _, path = model.sample(n, steps, heun, return_path=True)
+    _, path = model.sample(n, steps, midpoint, return_path=True)
     chord = path[-1] - path[0]
     return ((path[1:] - path[:-1]) * steps - chord).pow(2).flatten(2).sum(-1).mean().item()
 
@@ -257,14 +256,15 @@ class ConsistencyModel(nn.Module):
 
     f_theta(x_t, t) = x_t + (1 - t) F_theta(x_t, t) meets the boundary f(x, 1) = x by
     construction [CM Eq. 5, with skip and output scalings of the linear path]. Training:
-    t_n on an N-point grid, x_{t_n} from the path, one Heun step of the teacher to t_{n+1},
+    t_n on an N-point grid, x_{t_n} from the path, one solver step of the teacher to t_{n+1},
     and |f_theta(x_{t_n}, t_n) - f_target(x_{t_{n+1}}, t_{n+1})|^2 with the target network an
     exponential moving average of theta (decay mu), updated at every loss call.
     """
 
-    def __init__(self, net: nn.Module, teacher: FlowMatching, N: int = 18, mu: float = 0.95):
+    def __init__(self, net: nn.Module, teacher: FlowMatching, N: int = 18, mu: float = 0.95,
+                 solver=midpoint):
         super().__init__()
-        self.net, self.N, self.mu = net, N, mu
+        self.net, self.N, self.mu, self.solver = net, N, mu, solver
         self.teacher = [teacher]  # a list: not a submodule, its weights are neither trained nor saved
         self.target = copy.deepcopy(net).requires_grad_(False)
 
@@ -282,7 +282,7 @@ class ConsistencyModel(nn.Module):
         alpha, sigma, _, _ = (_view(c, x1) for c in teacher.path.coeffs(t))
         xt = alpha * x1 + sigma * teacher.source_sample(len(x1))
         with torch.no_grad():
-            x_next = heun(lambda x_, t_: teacher.v(x_, t_), xt, t, dt)
+            x_next = self.solver(lambda x_, t_: teacher.v(x_, t_), xt, t, dt)
             target = self.f(x_next, t + dt, self.target)
         return F.mse_loss(self.f(xt, t), target)
 

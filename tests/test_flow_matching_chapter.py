@@ -1,0 +1,67 @@
+"""Chapter 10's claims, at the chapter's own settings (models shared through the checkpoint
+cache with the chapter; the same seeds and sample sizes as its cells)."""
+import pytest
+import torch
+
+from gmcourse import flow_matching as fm
+from gmcourse import param
+from gmcourse import recipes_flow_matching as recipes
+from gmcourse.config import set_threads
+from gmcourse.data import ring8, toy
+from gmcourse.divergences import wasserstein_batches
+from gmcourse.metrics import mode_coverage
+
+N, K = 2000, 4  # the chapter's n and K (lecture profile)
+
+
+@pytest.fixture(scope="module")
+def chapter():
+    set_threads()
+    cfgs = recipes.chapter_configs("lecture")
+    ring = ring8()
+    g = torch.Generator().manual_seed(7)
+    refs = [ring.sample(N, generator=g) for _ in range(K)]
+    models = {"flow": recipes.toy_fm(cfgs["fm"], 0), "flow_ot": recipes.toy_fm(cfgs["fm_ot"], 0),
+              "reflow": recipes.toy_reflow(cfgs["reflow"], 0),
+              "cm": recipes.toy_consistency(cfgs["cm"], 0),
+              "ddpm": recipes.ring_ddpm(0, cfgs["ddpm_steps"])}
+    return cfgs, ring, refs, models
+
+
+def _score(ring, refs, draw):
+    torch.manual_seed(2)  # as the chapter's score_ring
+    x = draw(K * N)
+    cov = mode_coverage(x, ring)
+    w1, se = wasserstein_batches(x, refs)
+    return {"modes": cov.modes, "hq": cov.high_quality, "w1": w1, "se": se, "x": x}
+
+
+def test_straightness_falls_with_ot_and_with_reflow(chapter):
+    _, _, _, m = chapter
+    s = {k: fm.straightness(m[k]) for k in ("flow", "flow_ot", "reflow")}
+    assert s["flow_ot"] < 0.5 * s["flow"]
+    assert s["reflow"] < 0.5 * s["flow"]
+
+
+def test_one_step_of_the_independent_flow_lands_near_the_mean(chapter):
+    """v(x, 0) = E[x1] - x: one Euler step sends every point near the data mean, 0."""
+    _, ring, refs, m = chapter
+    r = _score(ring, refs, lambda n: m["flow"].sample(n, 1))
+    assert r["x"].norm(dim=1).mean() < 0.25 and r["modes"] == 0
+
+
+def test_ddim_is_euler_on_the_linear_path_in_float32(chapter):
+    _, _, _, m = chapter
+    ddpm, steps = m["ddpm"], 10
+    x_T = torch.randn(1000, 2, generator=torch.Generator().manual_seed(5))
+    x_ddim = ddpm.ddim_sample(1000, steps, eta=0.0, x_T=x_T)
+    ts = [1 + i * ddpm.T // steps for i in range(steps)][::-1] + [0]
+    ab = [(ddpm.alpha_bar[k].sqrt(), ddpm.one_minus_alpha_bar[k].sqrt()) for k in ts]
+    y = x_T / (ab[0][0] + ab[0][1])
+    with torch.no_grad():
+        for (k, (a, s)), (a2, s2) in zip(zip(ts, ab), ab[1:]):
+            tau, tau2 = a / (a + s), a2 / (a2 + s2)
+            v = lambda y_, t_, k=k, a=a, s=s: param.convert(  # noqa: E731
+                ddpm.eps_theta(y_ * (a + s), k), y_, fm.LinearPath().coeffs(t_), "eps", "v")
+            y = fm.euler(v, y, tau, tau2 - tau)
+    assert (y * (ab[-1][0] + ab[-1][1]) - x_ddim).abs().max() < 1e-5
