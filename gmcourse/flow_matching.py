@@ -17,7 +17,6 @@ et al. 2023, "Consistency models"; [FFJORD] Grathwohl et al. 2019. eps, x, score
 """
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
@@ -252,39 +251,31 @@ def straightness(model: FlowMatching, n: int = 1000, steps: int = 50):
 
 
 class ConsistencyModel(nn.Module):
-    """Consistency distillation of a trained flow's ODE [CM Algorithm 2].
+    """The consistency function of a trained flow's ODE, x_t -> x1, distilled [CM Sec. 3].
 
     f_theta(x_t, t) = x_t + (1 - t) F_theta(x_t, t) meets the boundary f(x, 1) = x by
-    construction [CM Eq. 5, with skip and output scalings of the linear path]. Training:
-    t_n on an N-point grid, x_{t_n} from the path, one solver step of the teacher to t_{n+1},
-    and |f_theta(x_{t_n}, t_n) - f_target(x_{t_{n+1}}, t_{n+1})|^2 with the target network an
-    exponential moving average of theta (decay mu), updated at every loss call.
+    construction [CM Eq. 5, with the linear path's skip and output scalings]; F = the
+    teacher's v makes f one Euler step to t = 1, a good start. Training regresses
+    f_theta(x_{t_n}, t_n) on the end point of the teacher's trajectory through x_{t_n}, t_n
+    on an N-point grid: the definition [CM Eq. 3] fitted directly, as Luhman and Luhman
+    (2021) distil the t = 0 map, instead of CM Algorithm 2's bootstrapped targets.
     """
 
-    def __init__(self, net: nn.Module, teacher: FlowMatching, N: int = 18, mu: float = 0.95,
-                 solver=midpoint):
+    def __init__(self, net: nn.Module, teacher: FlowMatching, N: int = 18):
         super().__init__()
-        self.net, self.N, self.mu, self.solver = net, N, mu, solver
+        self.net, self.N = net, N
         self.teacher = [teacher]  # a list: not a submodule, its weights are neither trained nor saved
-        self.target = copy.deepcopy(net).requires_grad_(False)
 
-    def f(self, xt, t, net=None):
+    def f(self, xt, t):
         t = torch.as_tensor(t, dtype=xt.dtype, device=xt.device).expand(len(xt))
-        return xt + _view(1 - t, xt) * (net or self.net)(xt, t * self.teacher[0].time_scale)
+        return xt + _view(1 - t, xt) * self.net(xt, t * self.teacher[0].time_scale)
 
-    def loss(self, x1):
-        with torch.no_grad():
-            for p_t, p in zip(self.target.parameters(), self.net.parameters()):
-                p_t.lerp_(p, 1 - self.mu)  # theta^- <- mu theta^- + (1 - mu) theta
-        teacher = self.teacher[0]
-        n = torch.randint(0, self.N - 1, (len(x1),), device=x1.device)
-        t, dt = n.to(x1) / (self.N - 1), 1.0 / (self.N - 1)
-        alpha, sigma, _, _ = (_view(c, x1) for c in teacher.path.coeffs(t))
-        xt = alpha * x1 + sigma * teacher.source_sample(len(x1))
-        with torch.no_grad():
-            x_next = self.solver(lambda x_, t_: teacher.v(x_, t_), xt, t, dt)
-            target = self.f(x_next, t + dt, self.target)
-        return F.mse_loss(self.f(xt, t), target)
+    def loss(self, traj):
+        """traj (B, N, *shape): teacher trajectories at t_n = n / (N - 1), from
+        ``consistency_trajectories``; |f(x_{t_n}, t_n) - x_{t_{N-1}}|^2 at a random n."""
+        n = torch.randint(0, self.N - 1, (len(traj),), device=traj.device)
+        xt = traj[torch.arange(len(traj), device=traj.device), n]  # (B, *shape)
+        return F.mse_loss(self.f(xt, n.to(xt) / (self.N - 1)), traj[:, -1])
 
     @torch.no_grad()
     def sample(self, n: int, steps: int = 1, x0=None, times=None):
@@ -298,3 +289,12 @@ class ConsistencyModel(nn.Module):
             alpha, sigma, _, _ = (_view(c, x) for c in teacher.path.coeffs(t))
             x = self.f(alpha * x + sigma * teacher.source_sample(n), t)
         return teacher.to_data(x)
+
+
+@torch.no_grad()
+def consistency_trajectories(teacher: FlowMatching, n: int, N: int = 18, substeps: int = 6,
+                             solver=midpoint):
+    """n trajectories of the teacher's ODE at t_n = n / (N - 1): (n, N, *shape)."""
+    times = torch.linspace(0, 1, (N - 1) * substeps + 1)
+    _, path = teacher.sample(n, (N - 1) * substeps, solver, return_path=True, times=times)
+    return path[::substeps].transpose(0, 1).contiguous()

@@ -236,13 +236,22 @@ def test_flow_matching_loss_targets_the_conditional_velocity():
     assert model.pair_loss(x0, x1.flip(0)).item() > 0.1
 
 
-def test_consistency_model_meets_its_boundary_and_samples():
+def test_consistency_model_meets_its_boundary_and_learns_the_teachers_end_points():
+    """f(x, 1) = x by construction; the trajectories are the teacher's ODE solutions (their
+    last point is the teacher's sample from their first); the loss is 0 for a student that
+    returns every trajectory's end point and positive for one that does not."""
     torch.manual_seed(0)
     teacher = fm.FlowMatching(FourierTimeMLP(2, 32, 2))
     cm = fm.ConsistencyModel(FourierTimeMLP(2, 32, 2), teacher, N=10)
     x = torch.randn(64, 2)
     assert torch.equal(cm.f(x, 1.0), x)
-    assert not torch.allclose(cm.f(x, 0.0), x)
-    assert cm.loss(torch.randn(64, 2)).item() > 0
-    assert cm.sample(16, steps=2).shape == (16, 2)
+    traj = fm.consistency_trajectories(teacher, 64, N=10, substeps=3)
+    assert traj.shape == (64, 10, 2)
+    end = teacher.sample(64, 27, fm.midpoint, x0=traj[:, 0], times=torch.linspace(0, 1, 28))
+    assert torch.allclose(traj[:, -1], end, atol=1e-6)
+    assert cm.loss(traj).item() > 0
+    with torch.no_grad():  # a student whose f is exact on these trajectories
+        cm.f = lambda xt, t: traj[:, -1]
+    assert cm.loss(traj).item() == 0
+    assert fm.ConsistencyModel(FourierTimeMLP(2, 32, 2), teacher).sample(16, 2).shape == (16, 2)
     assert "teacher" not in "".join(cm.state_dict())  # the teacher is not part of the student

@@ -2,8 +2,8 @@
 
 Ring-8, per seed (3 seeds): chapter 07's DDPM (16,000 steps) sampled ancestrally (1000
 steps) and with DDIM (eta 0, 10 and 50 steps); flow matching with the same network and
-training budget, sampled with Euler (1, 4, 10, 50 steps); its reflow (1 Euler step) and its
-consistency distillation (1 and 2 steps). Each sampler draws K x n points, scored by modes,
+training budget, sampled with Euler (1, 4, 10, 50 steps); the reflow of its OT-coupled twin
+(1 Euler step) and its consistency model, distilled from its trajectories (1 and 2 steps). Each sampler draws K x n points, scored by modes,
 high-quality fraction (``metrics.mode_coverage``), the mean W1 over the K batches against
 fresh target batches (``divergences.wasserstein_per_batch``) beside the floor W1(target,
 target), and samples per second.
