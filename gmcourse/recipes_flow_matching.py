@@ -189,7 +189,7 @@ def ring_ddpm(seed: int = 0, steps: int | None = None, progress: bool = False):
 
 # --- the settings of the chapter and of the benchmark ---------------------------------------
 
-CM_TIMES = (0.0, 0.8)  # two consistency steps: the second re-noises to t = 0.8, modes still apart
+CM_TIMES = (0.0, 0.9)  # two consistency steps: the second re-noises to t = 0.9, modes well apart
 LOGP_STEPS = 50  # Heun steps of the ODE log-density
 
 
