@@ -156,8 +156,8 @@ def run(profile):
                 for s, so, c in [(1, "Euler", "independent"), (4, "Heun", "OT"),
                                  (10, "midpoint", "independent"), (50, "Euler", "OT")]]
     times, _ = update_ms(draw_flow_sampler, settings, figsize=(10, 4.2))
-    rows.append({"metric": "sampler widget update (draw + PNG): max ms", "value": max(times),
-                 "target": "<= 300"})
+    rows.append({"metric": "sampler widget update (draw + PNG): median ms",
+                 "value": statistics.median(times), "max": max(times), "target": "<= 300"})
     return rows
 
 
