@@ -299,8 +299,9 @@ plt.show()
 # the same $u$ both ways must give the same digits:
 
 # %%
-speed = transformer.sampling_seconds(tf, n=64)
-print(f"64 digits of 64 pixels: cached {speed['cached']:.2f} s, recomputing the prefix "
+n_speed = pick(smoke=8, lecture=64)
+speed = transformer.sampling_seconds(tf, n=n_speed)
+print(f"{n_speed} digits of 64 pixels: cached {speed['cached']:.2f} s, recomputing the prefix "
       f"{speed['uncached']:.2f} s, speed-up {speed['speedup']:.1f}x; "
       f"identical samples: {speed['identical']}")
 

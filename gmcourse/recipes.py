@@ -608,7 +608,7 @@ TRANSFORMER_ZEN = Recipe(
     "transformer-zen",
     TransformerConfig(levels=len(characters(zen_of_python())), shape=(ZEN_CONTEXT,),
                       scale=None, dropout=0.0,
-                      train=TrainConfig(steps=600, batch_size=64, lr=3e-3, schedule=cosine,
+                      train=TrainConfig(steps=400, batch_size=32, lr=3e-3, schedule=cosine,
                                         seed=0)),
     _transformer, zen_windows, reseed=True,
     desc="character transformer", smoke_steps=20)

@@ -117,3 +117,10 @@ def test_chapter_ebm_kl_is_below_the_gaussian_fit(ring_ebm):
     print(f"KL(target || EBM) = {kl_ebm:.3f}, KL(target || Gaussian fit) = {kl_gauss:.3f}")
     assert kl_gauss > 1.5
     assert kl_ebm < 1.0 < kl_gauss
+
+
+def test_chapter_ebm_score_points_like_the_exact_score(ring_ebm):
+    target = recipes.ebm_target()
+    x = target.sample(2000, torch.Generator().manual_seed(1))
+    cos = torch.nn.functional.cosine_similarity(ring_ebm.score(x), target.score(x)).mean()
+    assert cos > 0.8

@@ -5,7 +5,9 @@ import math
 import pytest
 import torch
 
-from gmcourse.transformer import ar_transformer, input_gradients, sampling_seconds
+from gmcourse import recipes
+from gmcourse.data import load_images
+from gmcourse.transformer import ar_transformer, input_gradients, parameter_count, sampling_seconds
 
 
 def _model(seed=0, K=17, shape=(1, 8, 8), scale=16, **kw):
@@ -104,3 +106,41 @@ def test_sampling_seconds_reports_both_paths():
     r = sampling_seconds(_model(K=3, shape=(1, 3, 3), scale=2, d=16, heads=2, layers=1), n=4)
     assert r["identical"] and r["cached"] > 0 and r["uncached"] > 0
     assert math.isclose(r["speedup"], r["uncached"] / r["cached"])
+
+
+def test_chapter_one_layer_transformer_reads_every_earlier_pixel_at_12x12():
+    torch.manual_seed(0)
+    tiny = ar_transformer(2, (1, 12, 12), scale=1, d=16, heads=2, layers=1)
+    seen = (input_gradients(tiny).flatten(1) > 0)
+    i, j = torch.meshgrid(torch.arange(144), torch.arange(144), indexing="ij")
+    assert torch.equal(seen, j < i)
+
+
+# --- the chapter's trained models, at the chapter's settings ----------------------------------
+
+def test_chapter_transformer_below_1_90_bits_per_dim_near_the_gated_pixelcnn():
+    x_test = load_images("digits", "test")
+    tf = recipes.trained(recipes.TRANSFORMER_DIGITS, profile="lecture")
+    cnn = recipes.trained(recipes.PIXELCNN_DIGITS, profile="lecture")
+    bpd_tf, bpd_cnn = tf.bits_per_dim(x_test), cnn.bits_per_dim(x_test)
+    print(f"transformer {bpd_tf:.4f}, gated PixelCNN {bpd_cnn:.4f} bits/dim")
+    assert bpd_tf <= 1.90
+    assert abs(bpd_tf - bpd_cnn) < 0.05
+    # "about the parameter count ... (106k against 116k)"
+    assert round(parameter_count(tf), -3) == 106_000
+    assert round(parameter_count(cnn), -3) == 116_000
+
+
+def test_chapter_character_model_on_the_zen_of_python():
+    text = recipes.zen_of_python()
+    chars = recipes.characters(text)
+    assert len(text) == 856 and len(chars) == 45
+    assert text.startswith("The Zen of Python") and recipes.zen_windows().shape == (793, 64)
+    tokens = torch.tensor([chars.index(c) for c in text])
+    p = torch.bincount(tokens).double() / len(tokens)
+    unigram = -(p * p.log2()).sum().item()
+    zen = recipes.trained(recipes.TRANSFORMER_ZEN, profile="lecture")
+    bits = zen.bits_per_dim(recipes.zen_windows())
+    print(f"independent characters {unigram:.2f}, transformer {bits:.2f} bits/char")
+    assert 4.0 < unigram < 4.5
+    assert bits < 1.0
