@@ -312,12 +312,13 @@ print(f"{n_speed} digits of 64 pixels: cached {speed['cached']:.2f} s, recomputi
 # logits agree and that the samples are identical.
 #
 # **The same chain rule on text.** Nothing above is specific to images. The Zen of Python
-# ships with Python itself (`import this`); its characters are tokens, a 45-letter
-# vocabulary, and the same model with a context of 64 characters trains on every window
-# of the text. 856 characters are far too few to generalise from: the model learns the
-# text by heart, which is exactly what a language model does with a short prompt of a
-# famous text. What it shows is the mechanism: $\log p(\text{text}) = \sum_i \log
-# p(c_i \mid c_{<i})$, exact, and sampling one character at a time.
+# ships with Python itself (`import this`); its 45 distinct characters (letters, space,
+# newline, punctuation) are the tokens, and the same model, with a context of 64
+# characters and 400 training steps, learns from every window of the text. 856
+# characters are far too few to generalise from: the model learns the text by heart, and
+# given the prompt "Beautiful is" it recites the next line. What it shows is the
+# mechanism of every language model: $\log p(\text{text}) = \sum_i \log p(c_i \mid
+# c_{<i})$, exact, and sampling one character at a time.
 
 # %%
 zen_text = recipes.zen_of_python()

@@ -90,9 +90,11 @@ def test_chapter_learned_score_error_is_large_where_data_are_rare():
     _, _, pts = grid_points(9.0, 61)
     with torch.no_grad():
         learned = model.score(pts, sigma)
-    exact = S.MixtureScore(two)(pts, sigma).float()
-    rel = (learned - exact).norm(dim=1) / exact.norm(dim=1).clamp(min=1e-3)
+    err = (learned - S.MixtureScore(two)(pts, sigma).float()).norm(dim=1)
     log_dens = S.perturbed(two, sigma).log_prob(pts.double()).float()
-    dense, rare = rel[log_dens > -4].median(), rel[log_dens < -12].median()
-    print(f"median relative error: {dense:.3f} dense, {rare:.3f} rare")
+    dense, rare = err[log_dens > -4].median(), err[log_dens < -12].median()
+    err2_p = (torch.softmax(log_dens, 0) * err ** 2).sum()
+    print(f"median error: {dense:.3f} dense, {rare:.3f} rare; weighted {err2_p:.3f}, "
+          f"uniform {(err ** 2).mean():.2f}")
     assert rare > 5 * dense
+    assert (err ** 2).mean() > 20 * err2_p
