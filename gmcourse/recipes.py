@@ -47,6 +47,7 @@ from .score import NCSN, Flat, geometric_sigmas, two_modes
 from .transformer import ar_transformer
 from .train import Game, History, TrainConfig, cosine, fit as fit_loss, fit_adversarial
 from .vae import build_vae
+from .vae_priors import MixturePriorVAE
 from .vqvae import build_vqvae
 from .wgan import GradientPenalty, Wasserstein
 
@@ -642,3 +643,21 @@ def _ebm(cfg: EBMConfig):
 ebm_target = functools.partial(toy, "ring8", radius=2.0, std=0.2)
 EBM_RING = Recipe("ebm-ring8", EBMConfig(), _ebm, ebm_target, reseed=True,
                   desc="EBM (contrastive divergence)", smoke_steps=30)
+
+
+# === Issue 20, chapter 04: a learned prior against prior holes ============================
+
+@dataclass
+class MixturePriorVAEConfig(VAEConfig):
+    """``VAEConfig`` with a learned mixture-of-Gaussians prior of K components."""
+    K: int = 16
+
+
+def _mixture_prior_vae(cfg: MixturePriorVAEConfig):
+    base = _vae(cfg)  # the same encoder and decoder (and their initialisation) as VAE_2D
+    return MixturePriorVAE(base.encoder, base.decoder, cfg.latent_dim, cfg.K, cfg.beta)
+
+
+VAE_2D_MIXTURE = Recipe("vae-2d-mixture", MixturePriorVAEConfig(latent_dim=2, likelihood="bernoulli"),
+                        _mixture_prior_vae, digits_binarized, desc="VAE d=2, mixture prior",
+                        smoke_steps=150)
