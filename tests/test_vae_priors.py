@@ -101,6 +101,8 @@ def test_chapter_learned_prior_closes_the_gap():
         elbo_std, elbo_mix = std.elbo(x_test).mean().item(), mix.elbo(x_test).mean().item()
     print(f"gap {g_std['kl']:.3f} -> {g_mix['kl']:.3f}, holes {g_std['hole_share']:.3f} -> "
           f"{g_mix['hole_share']:.3f}, ELBO {elbo_std:.2f} -> {elbo_mix:.2f}")
-    assert g_std["kl"] > 2 * g_mix["kl"]
-    assert g_std["hole_share"] > 2 * g_mix["hole_share"]
-    assert elbo_mix > elbo_std - 0.5
+    # "the gap is a fraction of a nat, and under 1% of prior samples fall where q(z) is
+    # below a tenth of p(z)"; the learned prior shrinks the gap, the ELBO moves < 0.5 nats
+    assert 0 < g_std["kl"] < 1 and 0 < g_std["hole_share"] < 0.01
+    assert g_mix["kl"] < g_std["kl"]
+    assert abs(elbo_mix - elbo_std) < 0.5
