@@ -415,15 +415,15 @@ def draw_aggregate(ax, model, title):
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), gridspec_kw={"width_ratios": [1, 1.2]})
 draw_aggregate(axes[0], vae2, "log q(z) (colour) and the prior N(0, I) (white)")
-viz.image_grid(vae2.decode(gap_std["z_holes"][:40]), nrow=10, ax=axes[1],
-               title="decoded prior samples from holes, q(z) < p(z) / 10")
+viz.image_grid(vae2.decode(gap_std["z_ranked"][:40]), nrow=10, ax=axes[1],
+               title="decoded: the 40 prior samples with the smallest q(z) / p(z)")
 fig.tight_layout()
 
 # %% [markdown]
 # With two latent dimensions and the KL at full weight, the aggregate posterior covers
 # the prior well: the gap is a fraction of a nat, and under 1% of prior samples fall where
 # $q(z)$ is below a tenth of $p(z)$, mostly at the rim and in the seams between classes;
-# decoded, they are blends of neighbouring digits. The remedy the decks describe is to
+# decoded, the deepest of them give blends and broken strokes. The remedy the decks describe is to
 # **learn the prior** as well: the ELBO's optimal prior is $q(z)$ itself, and a richer
 # family can move towards it. Here a mixture of 16 Gaussians with learned means, scales
 # and weights (the VampPrior of Tomczak and Welling (2018) uses mixtures of the encoder's

@@ -79,10 +79,11 @@ def aggregate_log_prob(model: VAE, x, z, chunk: int = 4096):
 @torch.no_grad()
 def prior_gap(model: VAE, x, n: int = 20_000, seed: int = 0) -> dict:
     """KL(p(z) || q(z)) by Monte Carlo over prior samples (Eq. 3), the share of prior samples
-    in holes (q(z) < p(z) / 10), and those samples ``z_holes`` (for decoding)."""
+    in holes (q(z) < p(z) / 10), and the samples ranked from the deepest hole (smallest
+    q(z) / p(z)) up, ``z_ranked`` (for decoding)."""
     torch.manual_seed(seed)
     z = model.prior().sample((n,))
     log_p, log_q = model.prior().log_prob(z), aggregate_log_prob(model, x, z)
     holes = log_q < log_p - math.log(10)
     return {"kl": (log_p - log_q).mean().item(), "hole_share": holes.float().mean().item(),
-            "z_holes": z[holes]}
+            "z_ranked": z[(log_q - log_p).argsort()]}

@@ -74,6 +74,8 @@ def test_prior_gap_of_a_shifted_posterior_is_the_gaussian_kl():
     t = ((m ** 2).sum() / 2 - math.log(10)) / m.norm()
     share = 0.5 * (1 + math.erf(t.item() / math.sqrt(2)))
     assert g["hole_share"] == pytest.approx(share, abs=0.01)
+    ratio = g["z_ranked"] @ m - (m ** 2).sum() / 2  # log q - log p, ranked ascending
+    assert torch.all(ratio[1:] >= ratio[:-1] - 1e-5)
 
 
 def test_mixture_prior_vae_bounds_are_ordered():
