@@ -423,9 +423,9 @@ fig.tight_layout()
 # With two latent dimensions and the KL at full weight, the aggregate posterior covers
 # the prior well: the gap is a fraction of a nat, and under 1% of prior samples fall where
 # $q(z)$ is below a tenth of $p(z)$, mostly at the rim and in the seams between classes;
-# decoded, the deepest of them give blends and broken strokes. The remedy the decks describe is to
-# **learn the prior** as well: the ELBO's optimal prior is $q(z)$ itself, and a richer
-# family can move towards it. Here a mixture of 16 Gaussians with learned means, scales
+# decoded, the deepest of them give blends and broken strokes. The remedy the decks
+# describe is to **learn the prior** as well: the ELBO's optimal prior is $q(z)$ itself,
+# and a richer family can move towards it. Here a mixture of 16 Gaussians with learned means, scales
 # and weights (the VampPrior of Tomczak and Welling (2018) uses mixtures of the encoder's
 # own posteriors at learned pseudo-inputs). Its KL term has no closed form, so the ELBO
 # uses the one-sample estimate $\log q(z \mid x) - \log p(z)$. Same networks, same
