@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import widgets
+from gmcourse import figures, widgets
 from gmcourse.data import GaussianMixture, two_gaussians
 from gmcourse.divergences import (F_DIVERGENCES, blurred_lines, f_divergence_grid, kl_grid,
                                   kl_mc, parallel_lines)
@@ -186,7 +186,7 @@ fig.tight_layout()
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as w
 
-widgets.live(widgets.divergence_fit_draw(), figsize=(10, 3.6),
+widgets.live(figures.divergence_fit_draw(), figsize=(10, 3.6),
              separation=w.FloatSlider(value=4.0, min=0.5, max=6.0, step=0.25, description="separation"),
              weight=w.FloatSlider(value=0.5, min=0.1, max=0.9, step=0.05, description="left weight"),
              std_left=w.FloatSlider(value=0.5, min=0.3, max=1.5, step=0.05, description="std left"),
@@ -212,7 +212,7 @@ widgets.live(widgets.divergence_fit_draw(), figsize=(10, 3.6),
 
 # %%
 fig = plt.figure(figsize=(11, 3.6))
-widgets.draw_parallel_lines(fig, theta=1.0)
+figures.draw_parallel_lines(fig, theta=1.0)
 for theta in [0.0, 0.1, 1.0]:
     print(theta, {k: round(v, 4) for k, v in parallel_lines(theta).items()})
 
@@ -240,7 +240,7 @@ for theta in [0.1, 0.3, 0.6, 1.0]:
 # Slide $\theta$ (widget):
 
 # %% tags=["nbval-ignore-output"]
-widgets.live(widgets.draw_parallel_lines, figsize=(11, 3.6),
+widgets.live(figures.draw_parallel_lines, figsize=(11, 3.6),
              theta=w.FloatSlider(value=1.0, min=-2.0, max=2.0, step=0.05, description="theta"))
 
 # %% [markdown]
@@ -287,7 +287,77 @@ for name, (truth, est) in study.items():
 # $n = 50$, a few percent at $n = 800$). Sliced $W_1$ is cheap ($O(n \log n)$ per
 # projection, so it scales to large $n$), at the price of measuring a different, smaller
 # distance ($2/\pi$ here instead of 1).
+
+# %% [markdown]
+# ## Exercises
 #
+# Replace each stub (`raise NotImplementedError` or `...`) with your answer and run the
+# cell: `check(...)` tests it against quadrature on the mixtures above or a closed form and
+# prints ✓, or what looks wrong with the input, expected and received values. Remove the
+# `#` in front of `hint(...)` for a hint. Progress: `python -m gmcourse.exercises`;
+# solutions: `solutions/01_divergences.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 01.kl_gaussians (derivation).** Derive
+# $\mathrm{KL}\big(\mathcal N(m_1, s_1^2)\,\|\,\mathcal N(m_2, s_2^2)\big)$ in one dimension ($s_1, s_2$
+# are standard deviations) and write it as `kl_gauss(m1, s1, m2, s2)`. How fast does it grow
+# as $s_2 \to 0$ (the model $q$ too narrow), and as $s_1 \to 0$?
+
+# %%
+def kl_gauss(m1, s1, m2, s2):
+    raise NotImplementedError  # your formula
+
+
+check("01.kl_gaussians", kl_gauss)
+# hint("01.kl_gaussians")
+
+# %% [markdown]
+# **Exercise 01.reverse_kl (code).** Write `reverse_kl(p, q, n)`, a Monte Carlo estimate of
+# $\mathrm{KL}(q\,\|\,p)$ from `n` samples. `p` and `q` have `.sample(n)` and `.log_prob(x)`.
+# The checker compares your value with quadrature, then uses your function to choose among
+# three Gaussian fits of the two-mode mixture: a reverse KL must pick the fit on a mode.
+
+# %%
+def reverse_kl(p, q, n):
+    raise NotImplementedError  # your code here
+
+
+check("01.reverse_kl", reverse_kl)
+# hint("01.reverse_kl")
+
+# %% [markdown]
+# **Exercise 01.reverse_kl_one_mode (derivation).** The target is
+# $p = w\,\mathcal N(\mu_1, \sigma^2 I) + (1 - w)\,\mathcal N(\mu_2, \sigma^2 I)$ with the means
+# so far apart that the components do not overlap, and $q = \mathcal N(\mu_1, \sigma^2 I)$ is
+# exactly the first component. Derive $\mathrm{KL}(q\,\|\,p)$ as a function of $w$ (the
+# chapter's value $\log 2$ is the case $w = \frac12$) and write it as `kl_on_left_mode(w)`.
+
+# %%
+def kl_on_left_mode(w):
+    raise NotImplementedError  # your formula
+
+
+check("01.reverse_kl_one_mode", kl_on_left_mode)
+# hint("01.reverse_kl_one_mode")
+
+# %% [markdown]
+# **Exercise 01.mmd2 (code).** Write `mmd2_unbiased(x, y, h)`: the unbiased estimate (the
+# U-statistic) of $\mathrm{MMD}^2$ between samples `x` $(n, d)$ and `y` $(m, d)$ with the Gaussian
+# kernel $k(x, y) = \exp(-\lVert x - y\rVert^2 / 2h^2)$, as a number. The checker also averages
+# it over many small draws of two Gaussians and compares with the closed form.
+
+# %%
+def mmd2_unbiased(x, y, h):
+    raise NotImplementedError  # your code here
+
+
+check("01.mmd2", mmd2_unbiased)
+# hint("01.mmd2")
+
+# %% [markdown]
 # ## Summary
 #
 # | divergence | needs | on a well-separated mixture, a Gaussian fit... | disjoint supports |

@@ -17,11 +17,11 @@ Image layers (squeeze, multi-scale split, logit, dequantization) live in flows_i
 """
 from __future__ import annotations
 
-import math
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .dists import standard_normal_log_prob
 from .nn import MLP
 
 
@@ -54,7 +54,7 @@ class Flow(nn.Module):
 
     @staticmethod
     def base_log_prob(z):
-        return _sum_per_example(-0.5 * (z ** 2 + math.log(2 * math.pi)))
+        return _sum_per_example(standard_normal_log_prob(z))
 
     def log_prob(self, x):
         z, log_det = self(x)

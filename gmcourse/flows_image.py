@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .dists import bits_per_dim
 from .flows import ActNorm, AffineCoupling, Flow, Inverse, InvConv1x1
 from .nn import CouplingConvNet
 
@@ -112,8 +113,7 @@ class DequantizedFlow(Flow):
     def bits_bound(self, x):
         """-(log p(y) - D log L) / (D log 2) per image, for one draw of u: (B,)."""
         D = x[0].numel()
-        return -(self.log_prob(self.dequantize(x)) - D * math.log(self.levels)) \
-            / (D * math.log(2))
+        return bits_per_dim(-(self.log_prob(self.dequantize(x)) - D * math.log(self.levels)), D)
 
     def loss(self, x):
         return self.bits_bound(x).mean()

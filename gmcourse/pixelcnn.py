@@ -15,11 +15,13 @@ parallel); ``sample`` fills pixels one at a time (sampling is sequential: H W pa
 """
 from __future__ import annotations
 
-import math
+import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .dists import Bernoulli, Categorical, bits_per_dim
 
 
 # --- masks: kernels of k // 2 + 1 rows whose last row is the centre row ----------------------
@@ -139,10 +141,12 @@ class GatedPixelCNNNet(nn.Module):
         return self.out(h)
 
 
-# --- output distributions: per-pixel log_prob and sample ---------------------------------
+# --- what a pixel is: the network's input code and its output distribution ----------------
+# ``distribution(logits)`` is a ``gmcourse.dists`` distribution over whole images (event_dims
+# = 3): ``log_prob(x)`` (B, 1, H, W) -> (B,) and ``sample()``, the contract of the package.
 
-class Bernoulli:
-    """Binary pixels x in {0, 1}: one logit per pixel."""
+class BinaryPixels:
+    """Binary pixels x in {0, 1}: one logit per pixel, a Bernoulli."""
     levels, in_channels, out_channels = 2, 1, 1
 
     def encode(self, x):
@@ -151,16 +155,14 @@ class Bernoulli:
     def value(self, k):
         return k.float()
 
-    def log_prob(self, logits, x):  # (B, 1, H, W) -> (B,)
-        return -F.binary_cross_entropy_with_logits(logits, x.float(), reduction="none").flatten(1).sum(1)
-
-    def sample(self, logits):
-        return torch.bernoulli(torch.sigmoid(logits))
+    def distribution(self, logits):  # (B, 1, H, W)
+        return Bernoulli(logits, event_dims=3)
 
 
-class Categorical:
-    """K-way pixels. ``scale=K-1``: images in [0, 1] with x * scale in 0..K-1 (17-level
-    digits: x * 16); ``scale=None``: integer codes 0..K-1 (a VQ-VAE code map), kept long."""
+class LevelPixels:
+    """K-way pixels, a categorical. ``scale=K-1``: images in [0, 1] with x * scale in
+    0..K-1 (17-level digits: x * 16); ``scale=None``: integer codes 0..K-1 (a VQ-VAE code
+    map), kept long."""
 
     def __init__(self, K: int, scale: float | None = None):
         self.levels = self.in_channels = self.out_channels = K
@@ -175,12 +177,9 @@ class Categorical:
     def encode(self, x):  # one-hot: (B, 1, H, W) -> (B, K, H, W)
         return F.one_hot(self.index(x)[:, 0], self.levels).permute(0, 3, 1, 2).float()
 
-    def log_prob(self, logits, x):  # logits (B, K, H, W) -> (B,)
-        return -F.cross_entropy(logits, self.index(x)[:, 0], reduction="none").flatten(1).sum(1)
-
-    def sample(self, logits):  # (B, K, H, W) -> (B, 1, H, W)
-        k = torch.distributions.Categorical(logits=logits.movedim(1, -1)).sample()
-        return self.value(k[:, None])
+    def distribution(self, logits):  # (B, K, H, W) -> over (B, 1, H, W)
+        return Categorical(logits.movedim(1, -1).unsqueeze(1), event_dims=3,
+                           codes=self.scale is None)
 
 
 # --- the model ------------------------------------------------------------------------------
@@ -197,7 +196,7 @@ class PixelCNN(nn.Module):
 
     def log_prob(self, x):
         """log p(x) in nats, (B, 1, H, W) -> (B,): one parallel pass, exact."""
-        return self.dist.log_prob(self.logits(x), x)
+        return self.dist.distribution(self.logits(x)).log_prob(x)
 
     def loss(self, x):
         return -self.log_prob(x).mean() / x[0].numel()  # nats per dimension
@@ -212,19 +211,19 @@ class PixelCNN(nn.Module):
             for c in range(W):
                 # rows below r never reach row r (causal masks, top-only padding): skip them
                 logits = self.logits(x[:, :, :r + 1])[:, :, r:r + 1, c:c + 1]
-                x[:, :, r:r + 1, c:c + 1] = self.dist.sample(logits)
+                x[:, :, r:r + 1, c:c + 1] = self.dist.distribution(logits).sample()
         return x
 
     @torch.no_grad()
     def bits_per_dim(self, x, batch_size: int = 512) -> float:
         """-log2 p(x) / D averaged over x (Eq. 3); exact, in the units of ``dist``."""
         nll = torch.cat([-self.log_prob(b) for b in x.split(batch_size)])
-        return nll.mean().item() / (x[0].numel() * math.log(2))
+        return bits_per_dim(nll.mean().item(), x[0].numel())
 
 
 def pixelcnn(dist, gated: bool = True, hidden: int = 32, layers: int = 4, kernel: int = 3,
              first_kernel: int = 7, shape=(1, 8, 8)) -> PixelCNN:
-    """A (gated) PixelCNN whose pixels follow ``dist`` (``Bernoulli()`` or ``Categorical(K)``)."""
+    """A (gated) PixelCNN whose pixels are ``dist`` (``BinaryPixels()`` or ``LevelPixels(K)``)."""
     Net = GatedPixelCNNNet if gated else PixelCNNNet
     net = Net(dist.in_channels, dist.out_channels, hidden, layers, kernel, first_kernel)
     return PixelCNN(net, dist, shape)
@@ -247,7 +246,6 @@ def input_gradients(net: nn.Module, c_in: int, H: int, W: int, seed: int = 0) ->
 def sampling_seconds(model: PixelCNN, sides=(4, 8, 12, 16), n: int = 8) -> list[dict]:
     """Wall time of ``model.sample(n)`` for square images of each side: H W passes of a
     network whose cost grows with H W, so about (H W)^2 in all for large images."""
-    import time
     rows = []
     for s in sides:
         model.sample(n, shape=(1, min(s, 4), min(s, 4)))  # warm-up

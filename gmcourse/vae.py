@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .dists import Bernoulli, Categorical, DiscretizedLogistic, Normal, kl_normal
+from .dists import Bernoulli, Categorical, DiscretizedLogistic, Normal, bits_per_dim, kl_normal
 from .nn import MLP
 
 
@@ -134,7 +134,7 @@ class VAE(nn.Module):
         In the decoder's units: with a 17-level Categorical decoder on digits this is the
         course's "17-level digits" convention; with a Bernoulli decoder, binary pixels.
         """
-        return -self.iwae(x, k).mean().item() / (x[0].numel() * math.log(2))
+        return bits_per_dim(-self.iwae(x, k).mean().item(), x[0].numel())
 
     @torch.no_grad()
     def sample(self, n: int):
@@ -161,6 +161,19 @@ class VAE(nn.Module):
     def active_units(self, x, threshold: float = 1e-2) -> int:
         """Dimensions whose posterior mean varies with x: Cov_x(E_q[z_j]) > 0.01 (Burda et al.)."""
         return int((self.encoder(x).mu.var(0) > threshold).sum())
+
+
+class IWAE(VAE):
+    """A VAE trained on IWAE_k instead of the ELBO (Burda et al. 2016): ``k``
+    reparameterised samples per example; k = 1 is the ELBO with a Monte Carlo KL."""
+
+    k: int = 50
+
+    def loss(self, x):
+        q = self.encoder(x)
+        z = q.sample((self.k,))                               # (k, B, d)
+        log_w = self.decoder(z).log_prob(x) + self.prior().log_prob(z) - q.log_prob(z)
+        return -(torch.logsumexp(log_w, 0) - math.log(self.k)).mean()  # Eq. (4), (k, B) -> ()
 
 
 class Autoencoder(VAE):
@@ -251,4 +264,4 @@ def evaluate(model: VAE, x, k: int = 100, chunk: int = 64) -> dict:
     neg_elbo = torch.cat([-model.elbo(xb) for xb in x.split(256)]).mean().item()
     nll = -model.iwae(x, k, chunk).mean().item()
     return {"-ELBO": neg_elbo, f"IWAE-{k} NLL": nll,
-            "bits/dim": nll / (x[0].numel() * math.log(2))}
+            "bits/dim": bits_per_dim(nll, x[0].numel())}

@@ -106,7 +106,8 @@ def run(profile):
         print(rows[-1], flush=True)
 
     # one update of the chapter's guidance widget
-    from ..widgets import draw_guidance, update_ms
+    from ..widgets import update_ms
+    from ..figures import draw_guidance
     matplotlib.use("Agg")
     samples = {0.0: torch.rand(40, 1, 8, 8)}
     labels = torch.arange(10).repeat(4)

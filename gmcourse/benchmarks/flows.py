@@ -61,7 +61,8 @@ def run(profile):
 
     matplotlib.use("Agg")
 
-    from ..widgets import draw_flow_stages, flow_stages, update_ms
+    from ..widgets import update_ms
+    from ..figures import draw_flow_stages, flow_stages
     stages, sec, _ = _timed(lambda: flow_stages(stage_flow))
     times, _ = update_ms(draw_flow_stages, [{"k": k, "stages": stages} for k in range(len(stages))],
                          figsize=(9, 4.2))

@@ -12,9 +12,10 @@ import torch
 from ..data import load_images
 from ..metrics import bits_per_dim, independent_pixel_nll
 from .. import recipes
-from ..pixelcnn import (Bernoulli, GatedPixelCNNNet, PixelCNNNet, input_gradients, pixelcnn,
+from ..pixelcnn import (BinaryPixels, GatedPixelCNNNet, PixelCNNNet, input_gradients, pixelcnn,
                         power_law_exponent, sampling_seconds)
-from ..widgets import draw_receptive_field, update_ms
+from ..widgets import update_ms
+from ..figures import draw_receptive_field
 
 
 def _show(row):
@@ -44,7 +45,7 @@ def run(profile):
                                "seconds": seconds}))
 
     # sampling is sequential: H W passes of a network whose cost grows with H W
-    model = pixelcnn(Bernoulli()).eval()
+    model = pixelcnn(BinaryPixels()).eval()
     sides = (4, 6, 8) if smoke else (4, 8, 12, 16, 20)
     timings = []
     for s in sides:
