@@ -31,7 +31,12 @@ the chapters plot).
 from __future__ import annotations
 
 import dataclasses
+
+
+import codecs
+import contextlib
 import functools
+import io
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable
 
@@ -43,15 +48,18 @@ from . import flow_matching as fm
 from .config import get_profile, max_steps, pick, seed_everything
 from .data import DynamicBinarized, available, load_images, toy
 from .diffusion import DDPM, SCHEDULES, ImageDDPM
+from .ebm import EBM
 from .flows import realnvp_2d
 from .flows_image import glow
 from .flows_spline import spline_flow_2d
 from .gan import GAN, NonSaturating
-from .nn import DCDiscriminator, DCGenerator, FourierTimeMLP, TimeMLP, UNet
+from .nn import MLP, DCDiscriminator, DCGenerator, FourierTimeMLP, TimeMLP, UNet
 from .pixelcnn import BinaryPixels, LevelPixels, pixelcnn
 from .score import NCSN, Flat, geometric_sigmas, two_modes
+from .transformer import ar_transformer
 from .train import Game, History, TrainConfig, cosine, fit as fit_loss, fit_adversarial
 from .vae import IWAE, build_vae
+from .vae_priors import MixturePriorVAE
 from .vqvae import build_vqvae
 from .wgan import GradientPenalty, Wasserstein
 
@@ -897,3 +905,116 @@ def chapter_configs(profile: str | None = None) -> dict:
                                         steps=p(200, 4000)),
             "spline": SPLINE_CHECKERBOARD.but(steps=p(100, 2000)),
             "digits_steps": p(30, None)}
+
+
+# === Issue 20, chapter 06: transformers as autoregressive models ==========================
+
+@dataclass
+class TransformerConfig:
+    """A causal transformer over a sequence of K-valued tokens (``gmcourse.transformer``).
+    The defaults: 17-level 8x8 digits in raster order, at about the gated PixelCNN's
+    parameter count (106k against 116k) and training steps."""
+    levels: int = 17
+    shape: tuple = (1, 8, 8)
+    scale: float | None = 16.0   # images in [0, 1]; None: integer tokens (characters)
+    d: int = 64
+    heads: int = 4
+    layers: int = 2
+    dropout: float = 0.1
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        steps=1000, batch_size=64, lr=3e-3, schedule=cosine, seed=0))
+
+
+def _transformer(cfg: TransformerConfig):
+    return ar_transformer(cfg.levels, cfg.shape, cfg.scale, cfg.d, cfg.heads, cfg.layers,
+                          cfg.dropout)
+
+
+TRANSFORMER_DIGITS = Recipe("transformer-digits17", TransformerConfig(), _transformer, digits,
+                            reseed=True, desc="causal transformer", smoke_steps=30)
+
+
+def zen_of_python() -> str:
+    """The Zen of Python (PEP 20), shipped inside the standard library as ``this`` (ROT13)."""
+    with contextlib.redirect_stdout(io.StringIO()):  # importing ``this`` prints it
+        import this
+    return codecs.decode(this.s, "rot13")
+
+
+def characters(text: str) -> list[str]:
+    """The vocabulary: the distinct characters of ``text``, sorted; token k is chars[k]."""
+    return sorted(set(text))
+
+
+def char_windows(text: str, length: int) -> torch.Tensor:
+    """Every window of ``length`` consecutive characters, as tokens: (N, length) long."""
+    chars = characters(text)
+    tokens = torch.tensor([chars.index(c) for c in text])
+    return tokens.unfold(0, length, 1).contiguous()
+
+
+ZEN_CONTEXT = 64
+
+
+def zen_windows() -> torch.Tensor:
+    """The Zen of Python as every window of 64 characters: (793, 64) tokens."""
+    return char_windows(zen_of_python(), ZEN_CONTEXT)
+
+
+TRANSFORMER_ZEN = Recipe(
+    "transformer-zen",
+    TransformerConfig(levels=len(characters(zen_of_python())), shape=(ZEN_CONTEXT,),
+                      scale=None, dropout=0.0,
+                      train=TrainConfig(steps=400, batch_size=32, lr=3e-3, schedule=cosine,
+                                        seed=0)),
+    _transformer, zen_windows, reseed=True,
+    desc="character transformer", smoke_steps=20)
+
+
+# === Issue 20, chapter 08: an energy-based model ==========================================
+
+@dataclass
+class EBMConfig:
+    """An MLP energy on 2D data, trained by contrastive divergence with ``langevin_steps``
+    Langevin steps of size ``eps`` per training step from a replay buffer
+    (``gmcourse.ebm.EBM``); chains start uniform in [-box, box]^2."""
+    hidden: int = 64
+    depth: int = 3
+    box: float = 3.5
+    buffer_size: int = 10_000
+    langevin_steps: int = 20
+    eps: float = 1e-2
+    restart: float = 0.05
+    alpha: float = 0.1
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        steps=2000, batch_size=256, lr=1e-3, seed=0))
+
+
+def _ebm(cfg: EBMConfig):
+    return EBM(MLP(2, 1, cfg.hidden, cfg.depth), 2, cfg.box, cfg.buffer_size,
+               cfg.langevin_steps, cfg.eps, cfg.restart, cfg.alpha)
+
+
+# a ring of 8 Gaussians, radius 2, standard deviation 0.2: exact density, well inside the box
+ebm_target = functools.partial(toy, "ring8", radius=2.0, std=0.2)
+EBM_RING = Recipe("ebm-ring8", EBMConfig(), _ebm, ebm_target, reseed=True,
+                  desc="EBM (contrastive divergence)", smoke_steps=30)
+
+
+# === Issue 20, chapter 04: a learned prior against prior holes ============================
+
+@dataclass
+class MixturePriorVAEConfig(VAEConfig):
+    """``VAEConfig`` with a learned mixture-of-Gaussians prior of K components."""
+    K: int = 16
+
+
+def _mixture_prior_vae(cfg: MixturePriorVAEConfig):
+    base = _vae(cfg)  # the same encoder and decoder (and their initialisation) as VAE_2D
+    return MixturePriorVAE(base.encoder, base.decoder, cfg.latent_dim, cfg.K, cfg.beta)
+
+
+VAE_2D_MIXTURE = Recipe("vae-2d-mixture", MixturePriorVAEConfig(latent_dim=2, likelihood="bernoulli"),
+                        _mixture_prior_vae, digits_binarized, desc="VAE d=2, mixture prior",
+                        smoke_steps=150)
+
