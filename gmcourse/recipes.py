@@ -30,11 +30,9 @@ the chapters plot).
 """
 from __future__ import annotations
 
-import dataclasses
-
-
 import codecs
 import contextlib
+import dataclasses
 import functools
 import io
 from dataclasses import dataclass, field, fields, replace
