@@ -428,7 +428,7 @@ import ipywidgets as W
 
 state = figures.flow_sampler_state({"independent": flow, "OT": flow_ot})
 widgets.live(lambda fig, **kw: figures.draw_flow_sampler(fig, state=state, **kw), figsize=(10, 4.2),
-             steps=W.SelectionSlider(options=list(widgets.FLOW_STEPS), value=10, description="steps"),
+             steps=W.SelectionSlider(options=list(figures.FLOW_STEPS), value=10, description="steps"),
              solver=W.Dropdown(options=list(fm.SOLVERS), value="Euler", description="solver"),
              coupling=W.Dropdown(options=["independent", "OT"], value="independent",
                                  description="coupling"))
