@@ -310,7 +310,7 @@ print(f"independent-pixel baseline: {baseline:.2f} nats")
 # 0.05 nats of KL).
 #
 # At $\beta = 8$ **all** of them are off: total posterior collapse, with this plain MLP
-# decoder. The reconstruction term then equals the independent-pixel baseline (25.18
+# decoder. The reconstruction term then equals the independent-pixel baseline (25.20
 # against 25.21 nats): a decoder that ignores $z$ can do no better than the best model of
 # independent pixels, and that is what it has learned. Collapse therefore needs no
 # powerful decoder: a KL weight large enough that no dimension pays for itself is enough.

@@ -201,9 +201,11 @@ plt.show()
 # Training sees all pixels at once, but a **sample** must be drawn one pixel at a time: pixel
 # $i$ needs the values of $x_{<i}$ first. `PixelCNN.sample` runs the network $H W$ times, and
 # each pass costs time proportional to the rows so far (at most $H W$ pixels; rows below
-# cannot matter, so they are skipped), so one image costs about $(HW)^2 / 2$: sampling
-# time grows like the *square* of the number of pixels once the passes are large enough to
-# dominate fixed overheads (for tiny images the exponent is smaller). Caching the
+# cannot matter, so they are skipped), so the work for one image is about $(HW)^2 / 2$: it
+# grows like the *square* of the number of pixels. The measured time follows only once the
+# passes are large enough to dominate the fixed cost of each network call: on these small
+# images the fitted exponent stays below 2 and rises with the image size (compare the fit
+# over all sizes with the one over the two largest; timings vary with the machine's load). Caching the
 # activations that do not change between steps (Fast PixelCNN++) brings the total back to
 # about linear, but the $H W$ sequential steps remain.
 

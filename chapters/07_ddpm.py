@@ -171,7 +171,7 @@ for i in range(8):
 axes[5].set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", title="8 trajectories")
 fig.tight_layout()
 final_mode = ring.component(path[-1])
-for t in (500, 300, 100):
+for t in (toy.T // 2, 3 * toy.T // 10, toy.T // 10):  # 500, 300, 100 when T = 1000
     same = (ring.component(path[toy.T - t]) == final_mode).float().mean()
     print(f"at t = {t}: {100 * same:.1f}% of the particles are already nearest to the mode they end in")
 

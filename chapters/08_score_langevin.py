@@ -224,6 +224,8 @@ fig.tight_layout()
 # \qquad\text{so}\qquad \mathbb E[x \mid \tilde x] = \tilde x + \sigma^2\,\nabla \log p_\sigma(\tilde x).$$
 #
 # Below, the chain of one batch at a few levels: structure appears at the middle noise levels.
+# The panels clamp the chain's values to $[0, 1]$ for display; at $\sigma = 5$ most pixels lie
+# far outside that range, hence the black-and-white noise of the first rows.
 
 # %%
 digits_model = recipes.trained(recipes.NCSN_DIGITS, progress=True)  # chapter 09's NCSN
