@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import data, dirac, gan_experiments as ex, train, viz, widgets
+from gmcourse import data, dirac, gan_experiments as ex, gan_recipes as rec, train, viz, widgets
 from gmcourse.gan import Minimax, NonSaturating
 
 device = setup(seed=0)
@@ -109,14 +109,14 @@ print(inspect.getsource(train.adversarial_step))
 steps_2d = pick(smoke=150, lecture=3000)
 vanilla = {}
 for target in ("ring8", "grid25"):
-    cfg = ex.recipe(ex.VANILLA, target=target, steps=steps_2d)
-    view = widgets.LiveGAN(data.toy(target), every=steps_2d // 4)
-    gan, tgt, hist = ex.train_toy_gan(cfg, callback=view)
+    cfg = rec.recipe(rec.VANILLA, target=target, steps=steps_2d)
+    view = ex.live_gan(data.toy(target), steps_2d, every=steps_2d // 4)
+    gan, tgt, hist = rec.train_toy_gan(cfg, callback=view)
     vanilla[target] = (gan, tgt, hist, ex.coverage_of(gan, tgt)[0])
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
 for ax, (target, (gan, tgt, hist, cov)) in zip(axes, vanilla.items()):
-    widgets.draw_gan_state(fig, gan, tgt, n=2500, title=f"{target}\n{cov}", ax=ax)
+    ex.draw_gan_state(fig, gan, tgt, n=2500, title=f"{target}\n{cov}", ax=ax)
 fig.tight_layout()
 
 # %% [markdown]
@@ -151,9 +151,9 @@ fig.tight_layout()
 variants = ["lsgan", "hinge", "f-kl", "f-reverse_kl", "f-pearson"]
 fig, axes = plt.subplots(1, len(variants), figsize=(3 * len(variants), 3.3))
 for ax, loss in zip(axes, variants):
-    cfg = ex.recipe(ex.VANILLA, target="ring8", loss=loss, steps=pick(smoke=100, lecture=1500),
+    cfg = rec.recipe(rec.VANILLA, target="ring8", loss=loss, steps=pick(smoke=100, lecture=1500),
                     hidden=64, batch_size=128, lr=5e-4)
-    gan, tgt, _ = ex.train_toy_gan(cfg, progress=False)
+    gan, tgt, _ = rec.train_toy_gan(cfg, progress=False)
     cov = ex.coverage_of(gan, tgt)[0]
     viz.plot_samples(tgt.sample(1000), ax=ax, s=1, c="k")
     viz.plot_samples(gan.sample(1000), ax=ax, extent=1.6, s=1, c="C1",
@@ -200,7 +200,7 @@ fig.tight_layout()
 # Move the step size, the method and $\gamma$ (needs a live kernel):
 
 # %% tags=["nbval-ignore-output"]
-widgets.live(widgets.draw_dirac_gan,
+widgets.live(ex.draw_dirac_gan,
              method=["simultaneous", "alternating", "rk4"],
              h=(0.02, 1.0, 0.02), gamma=(0.0, 1.0, 0.05))
 
@@ -212,11 +212,11 @@ widgets.live(widgets.draw_dirac_gan,
 # with one hidden layer of 8 units:
 
 # %%
-small_d = ex.recipe(ex.VANILLA, target="ring8", steps=steps_2d, d_hidden=8, d_depth=1)
-gan_s, tgt, hist_s = ex.train_toy_gan(small_d)
+small_d = rec.recipe(rec.VANILLA, target="ring8", steps=steps_2d, d_hidden=8, d_depth=1)
+gan_s, tgt, hist_s = rec.train_toy_gan(small_d)
 cov_s = ex.coverage_of(gan_s, tgt)[0]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
-widgets.draw_gan_state(fig, gan_s, tgt, title=f"D: 1 x 8 units\n{cov_s}", ax=axes[0])
+ex.draw_gan_state(fig, gan_s, tgt, title=f"D: 1 x 8 units\n{cov_s}", ax=axes[0])
 viz.plot_history(hist_s, ax=axes[1], title="losses with a small D")
 fig.tight_layout()
 
@@ -251,17 +251,17 @@ fig.tight_layout()
 # the discriminator marks them "fake", and raises the high-quality share further.
 
 # %%
-best_cfg = ex.recipe(ex.BEST, target="grid25", steps=pick(smoke=150, lecture=ex.BEST.steps),
-                     calibrate=pick(smoke=50, lecture=ex.BEST.calibrate))
-gan_b, tgt, _ = ex.train_toy_gan(best_cfg)
+best_cfg = rec.recipe(rec.BEST, target="grid25", steps=pick(smoke=150, lecture=rec.BEST.steps),
+                     calibrate=pick(smoke=50, lecture=rec.BEST.calibrate))
+gan_b, tgt, _ = rec.train_toy_gan(best_cfg)
 cov_raw = ex.coverage_of(gan_b, tgt)[0]
 cov_drs, rate, x_drs = ex.coverage_of(gan_b, tgt, drs=True)
 fig, axes = plt.subplots(1, 3, figsize=(16, 5.2))
-widgets.draw_gan_state(fig, vanilla["grid25"][0], tgt, n=2500,
+ex.draw_gan_state(fig, vanilla["grid25"][0], tgt, n=2500,
                        title=f"plain GAN\n{vanilla['grid25'][3]}", ax=axes[0])
-widgets.draw_gan_state(fig, gan_b, tgt, n=2500, title=f"R1 + EMA + decay\n{cov_raw}",
+ex.draw_gan_state(fig, gan_b, tgt, n=2500, title=f"R1 + EMA + decay\n{cov_raw}",
                        ax=axes[1])
-widgets.draw_gan_state(fig, gan_b, tgt, x_fake=x_drs, ax=axes[2],
+ex.draw_gan_state(fig, gan_b, tgt, x_fake=x_drs, ax=axes[2],
                        title=f"+ DRS (accepts {100 * rate:.0f}%)\n{cov_drs}")
 fig.tight_layout()
 

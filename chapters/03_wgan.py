@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import data, gan, gan_experiments as ex, nn as gnn, viz, widgets
+from gmcourse import data, gan_experiments as ex, gan_recipes as rec, nn as gnn, viz
 from gmcourse.classifier import digit_classifier
 
 device = setup(seed=0)
@@ -62,7 +62,7 @@ _ = ax.legend()
 
 # %%
 steps = pick(smoke=60, lecture=1500)
-runs = {m: ex.train_wgan(ex.WGANRun(method=m, steps=steps)) for m in ("clip", "gp", "sn")}
+runs = {m: rec.train_wgan(rec.WGANRun(method=m, steps=steps)) for m in ("clip", "gp", "sn")}
 
 fig, axes = plt.subplots(2, 3, figsize=(13, 7))
 for j, (m, r) in enumerate(runs.items()):
@@ -71,7 +71,7 @@ for j, (m, r) in enumerate(runs.items()):
     axes[0, j].set(title=f"{m}: critic's Lipschitz constant ~ {r['lipschitz']:.2f}",
                    xlabel="generator step", ylim=(0, None))
     axes[0, j].legend(fontsize=8)
-    widgets.draw_gan_state(fig, r["gan"], r["target"], ax=axes[1, j], title=str(r["coverage"]))
+    ex.draw_gan_state(fig, r["gan"], r["target"], ax=axes[1, j], title=str(r["coverage"]))
 fig.tight_layout()
 for m, r in runs.items():
     print(f"{m:5s} {r['coverage']}; critic Lipschitz ~ {r['lipschitz']:.2f}; "
@@ -100,8 +100,8 @@ for m, r in runs.items():
 # Live view of a WGAN-GP run: the critic's values (red high, blue low) and the samples.
 
 # %%
-live = widgets.LiveGAN(data.ring8(), every=max(1, steps // 4))
-_ = ex.train_wgan(ex.WGANRun(method="gp", steps=steps, seed=1), callback=live)
+live = ex.live_gan(data.ring8(), steps, every=max(1, steps // 4))
+_ = rec.train_wgan(rec.WGANRun(method="gp", steps=steps, seed=1), callback=live)
 
 # %% [markdown]
 # ## 3. DCGAN: the architecture guidelines
@@ -133,7 +133,7 @@ print(inspect.getsource(gnn.DCDiscriminator.forward))
 # (`gmcourse.classifier.digit_classifier`) then labels the samples.
 
 # %%
-cgan = gan.digits_cgan(seed=0, steps=pick(smoke=100, lecture=2500))
+cgan = rec.digits_cgan(seed=0, steps=pick(smoke=100, lecture=2500))
 labels = torch.arange(10).repeat_interleave(10)
 x = cgan.sample(100, labels)
 fig, ax = plt.subplots(figsize=(6, 6))
@@ -166,10 +166,10 @@ for name in datasets:
         continue
     x_img, y_img = data.load_images(name, split, labels=True,
                                     limit=pick(smoke=512, lecture=512, full=None))
-    cfg = gan.DigitsGANConfig(conditional=True, dataset=name, steps=pick(smoke=5, lecture=5, full=20_000),
+    cfg = rec.DigitsGANConfig(conditional=True, dataset=name, steps=pick(smoke=5, lecture=5, full=20_000),
                               batch_size=pick(smoke=64, lecture=64, full=128))
-    model = gan.dcgan(cfg, image_shape=tuple(x_img.shape[1:])).to(device)
-    gan.train_dcgan(model, cfg, x_img, y_img)
+    model = rec.dcgan(cfg, image_shape=tuple(x_img.shape[1:])).to(device)
+    rec.train_dcgan(model, cfg, x_img, y_img)
     fig, ax = plt.subplots(figsize=(6, 6))
     viz.image_grid(model.sample(100, labels.to(device)).cpu(), nrow=10, ax=ax,
                    title=f"conditional DCGAN on {name} ({cfg.steps} steps)")

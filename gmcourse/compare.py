@@ -49,8 +49,8 @@ class Entry:
 # (five critic steps and a gradient penalty each), VAE 13, VQ-VAE 34, flow 56, PixelCNN 74,
 # DDPM 55, NCSN 6.5 (VAE and NCSN: their own defaults, 2000 and 3000 steps, fit the budget)
 FAMILIES = [
-    Entry("GAN", "gan", "digits_gan", {"variant": "gan"}, steps=1200, likelihood=False),
-    Entry("WGAN-GP", "gan", "digits_gan", {"variant": "wgan-gp"}, steps=250, likelihood=False),
+    Entry("GAN", "gan_recipes", "digits_gan", {"variant": "gan"}, steps=1200, likelihood=False),
+    Entry("WGAN-GP", "gan_recipes", "digits_gan", {"variant": "wgan-gp"}, steps=250, likelihood=False),
     Entry("VAE", "vae", "digits_vae"),
     Entry("VQ-VAE", "vqvae", "digits_vqvae", steps=1200),
     Entry("flow", "flows_image", "digits_flow", steps=700),

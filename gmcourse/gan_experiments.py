@@ -1,25 +1,28 @@
-"""Chapters 02-03's experiments on 2D data: the optimal discriminator, mode coverage
-of GAN recipes on the ring of 8 and the grid of 25, and the critics of WGANs.
+"""Chapters 02-03's measurements and figures on 2D data: the optimal discriminator, mode
+coverage of GAN recipes on the ring of 8 and the grid of 25, and the GAN drawings.
 
 Symbols as in ``gan.py``: p the data, p_g the generator's density, D* = p / (p + p_g).
-Each function returns plain numbers, so that tests and benchmarks check what the
-chapters print.
+Each measurement returns plain numbers, so that tests and benchmarks check what the
+chapters print. The recipes themselves (configs, trainers) are in ``gan_recipes``.
 """
 from __future__ import annotations
 
+import statistics
 import time
-from dataclasses import dataclass, replace
 
+import numpy as np
 import torch
 from torch import nn
 
+from . import dirac, widgets
 from .config import seed_everything
-from .data import GaussianMixture, grid25, ring8, two_gaussians
-from .gan import (FGAN, GAN, Hinge, LeastSquares, Minimax, NonSaturating,
-                  optimal_discriminator, rejection_sample)
+from .data import GaussianMixture, two_gaussians
+from .gan import GAN, NonSaturating, optimal_discriminator, rejection_sample
+from .gan_recipes import ToyGANConfig, train_toy_gan
 from .metrics import mode_coverage
 from .nn import MLP
 from .train import fit_adversarial
+from .viz import grid_points
 
 
 def discriminator_vs_optimum(seed: int = 0, steps: int = 1000, scale: float = 2.0,
@@ -43,65 +46,13 @@ def discriminator_vs_optimum(seed: int = 0, steps: int = 1000, scale: float = 2.
     xx, yy = torch.meshgrid(s, s, indexing="xy")
     pts = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)  # (n*n, 2)
     with torch.no_grad():
-        D = torch.sigmoid(gan.D(pts).reshape(n, n))
+        D = torch.sigmoid(gan.discriminate(pts).reshape(n, n))
     D_star = optimal_discriminator(p.log_prob(pts), p_g.log_prob(pts)).reshape(n, n)
     return {"xx": xx, "yy": yy, "D": D, "D_star": D_star, "p": p, "p_g": p_g,
             "mae": (D - D_star).abs().mean().item()}
 
 
 # --- mode coverage on the VEEGAN/PacGAN mixtures -----------------------------------------
-
-
-@dataclass
-class ToyGANConfig:
-    """A GAN recipe for 2D mixtures. The defaults are the plain ("vanilla") GAN."""
-    target: str = "ring8"
-    loss: str = "ns"         # a key of LOSSES
-    steps: int = 3000
-    batch_size: int = 256
-    hidden: int = 128
-    depth: int = 3
-    d_hidden: int | None = None  # the discriminator's width and depth (None: as G's)
-    d_depth: int | None = None
-    latent_dim: int = 2
-    lr: float = 1e-3
-    betas: tuple = (0.5, 0.999)
-    pack: int = 1
-    r1: float = 0.0
-    ema: float | None = None
-    lr_decay: bool = False
-    drs: bool = False        # discriminator rejection sampling after training
-    calibrate: int = 0       # D-only steps against the final (averaged) G before DRS
-    seed: int = 0
-
-
-LOSSES = {"minimax": Minimax, "ns": NonSaturating, "lsgan": LeastSquares, "hinge": Hinge,
-          "f-kl": lambda: FGAN("kl"), "f-reverse_kl": lambda: FGAN("reverse_kl"),
-          "f-js": lambda: FGAN("js"), "f-pearson": lambda: FGAN("pearson")}
-
-
-def toy_gan(cfg: ToyGANConfig) -> GAN:
-    G = MLP(cfg.latent_dim, 2, hidden=cfg.hidden, depth=cfg.depth, act=nn.ReLU)
-    D = MLP(2 * cfg.pack, 1, hidden=cfg.d_hidden or cfg.hidden, depth=cfg.d_depth or cfg.depth,
-            act=nn.LeakyReLU)
-    return GAN(G, D, LOSSES[cfg.loss](), cfg.latent_dim, pack=cfg.pack, r1=cfg.r1, ema=cfg.ema)
-
-
-def train_toy_gan(cfg: ToyGANConfig, progress: bool = True, callback=None):
-    """Train one recipe; returns (gan, target, history)."""
-    seed_everything(cfg.seed)
-    target = {"ring8": ring8, "grid25": grid25}[cfg.target]()
-    gan = toy_gan(cfg)
-    hist = fit_adversarial(gan, target, steps=cfg.steps, batch_size=cfg.batch_size,
-                           lr_d=cfg.lr, lr_g=cfg.lr, betas=cfg.betas, lr_decay=cfg.lr_decay,
-                           progress=progress, callback=callback, desc=f"GAN on {cfg.target}")
-    if cfg.calibrate:
-        if gan.G_ema is not None:  # D should judge the generator we will sample from
-            gan.G.load_state_dict(gan.G_ema.net.state_dict())
-        fit_adversarial(gan, target, steps=cfg.calibrate, batch_size=cfg.batch_size,
-                        lr_d=cfg.lr / 4, betas=cfg.betas, train_generator=False,
-                        progress=progress, desc="calibrating D")
-    return gan, target, hist
 
 
 def coverage_of(gan: GAN, target, drs: bool = False, n: int = 2500, seed: int = 0):
@@ -122,73 +73,58 @@ def coverage_run(cfg: ToyGANConfig, progress: bool = False) -> dict:
             "reverse_kl": cov.reverse_kl, "accept_rate": rate, "seconds": seconds}
 
 
-VANILLA = ToyGANConfig()
-# One recipe for both targets (``python -m gmcourse.bench gan`` measures it over 3 seeds).
-# R1 (Mescheder et al. 2018) is the damping that makes the Dirac-GAN converge (chapter 02,
-# section 6): with it the game settles instead of circling, so G keeps every mode while it
-# sharpens over 7,000 steps; without it the same steps sharpen the modes but drop several.
-# gamma = 0.03 (tried 0.001-0.05 on one seed of the grid: 0.01 or less still drops modes).
-# The average of G removes what oscillation is left. lr 2e-3 decayed linearly to 0: on the
-# grid's 3 seeds, a constant 1e-3 left 86-93% of the samples high quality after DRS, this
-# 91-94%. DRS after 500 calibration steps of D against the averaged G removes part of
-# the remaining mass between modes.
-BEST = ToyGANConfig(steps=7000, lr=2e-3, lr_decay=True, r1=0.03, ema=0.999, drs=True,
-                    calibrate=500)
+def summarise(runs: list[dict]) -> dict:
+    """Seeds' rows of ``coverage_run`` (or alike) as min and mean of modes and quality."""
+    return {"modes": statistics.mean(r["modes"] for r in runs),
+            "min_modes": min(r["modes"] for r in runs),
+            "high_quality": statistics.mean(r["high_quality"] for r in runs),
+            "min_hq": min(r["high_quality"] for r in runs),
+            "seconds": max(r["seconds"] for r in runs), "seeds": len(runs)}
 
 
-def recipe(base: ToyGANConfig, **kw) -> ToyGANConfig:
-    return replace(base, **kw)
+# --- drawings ------------------------------------------------------------------------------
 
 
-# --- chapter 03: Wasserstein critics side by side ------------------------------------------
+def draw_gan_state(fig, gan, target, n: int = 1000, extent: float | None = None,
+                   title: str = "", x_fake=None, ax=None):
+    """Samples of G over the data, on the discriminator's (or critic's) contours."""
+    extent = extent or target.extent
+    xx, yy, pts = grid_points(extent, 80)
+    with torch.no_grad():
+        d = gan.discriminate(pts.to(next(gan.D.parameters()).device)).reshape(80, 80).cpu()
+        x_fake = gan.sample(n).cpu() if x_fake is None else x_fake
+    x_real = target.sample(n, generator=torch.Generator().manual_seed(0))
+    ax = ax or fig.gca()
+    ax.contourf(xx, yy, d, levels=20, cmap="coolwarm", alpha=0.6)
+    ax.scatter(x_real[:, 0], x_real[:, 1], s=2, c="k", alpha=0.4, label="data")
+    ax.scatter(x_fake[:, 0], x_fake[:, 1], s=2, c="gold", alpha=0.6, label="G(z)")
+    ax.set(xlim=(-extent, extent), ylim=(-extent, extent), aspect="equal", title=title)
+    ax.set_xticks([]), ax.set_yticks([])
 
 
-@dataclass
-class WGANRun:
-    """One WGAN on a 2D target; the optimiser is the method's paper's (``WGAN_TRAINING``)."""
-    method: str = "gp"       # "clip", "gp" or "sn"
-    target: str = "ring8"
-    steps: int = 1500
-    hidden: int = 64
-    batch_size: int = 256
-    trace_every: int = 50    # steps between exact-W1 measurements
-    n_trace: int = 500       # samples per side for the exact W1
-    seed: int = 0
+def live_gan(target, steps: int, every: int = 250, n: int = 1000):
+    """A training callback that redraws G's samples on D's contours every ``every`` steps
+    and at the last step (``steps - 1``), in one figure that updates in place."""
+    def draw(fig, i, gan):
+        draw_gan_state(fig, gan, target, n, title=f"step {i + 1} of {steps}")
+    return widgets.LiveTraining(draw, every=every, last=steps - 1, figsize=(4, 4))
 
 
-def train_wgan(run: WGANRun, callback=None, progress: bool = True) -> dict:
-    """Train a WGAN; record the critic's estimate and the exact W1 while training.
-
-    Returns the model, the target, the trace (step, critic, exact_w1), the coverage, a
-    lower bound of the critic's Lipschitz constant at the end, and the seconds taken.
-    """
-    from .divergences import wasserstein
-    from .wgan import WGAN_TRAINING, critic_estimate, lipschitz_estimate, wgan
-    seed_everything(run.seed)
-    target = {"ring8": ring8, "grid25": grid25}[run.target]()
-    G = MLP(2, 2, hidden=run.hidden, depth=3, act=nn.ReLU)
-    f = MLP(2, 1, hidden=run.hidden, depth=3, act=nn.ReLU)
-    model = wgan(G, f, run.method, latent_dim=2)
-    x_eval = target.sample(run.n_trace, generator=torch.Generator().manual_seed(run.seed + 1))
-    trace = {"step": [], "critic": [], "exact_w1": []}
-
-    def record(i, g):
-        if i % run.trace_every == 0 or i == run.steps - 1:
-            with torch.no_grad():
-                x_fake = g.generate(run.n_trace)
-                trace["step"].append(i)
-                trace["critic"].append((g.D(x_eval).mean() - g.D(x_fake).mean()).item())
-            trace["exact_w1"].append(wasserstein(x_eval, x_fake))
-        if callback is not None:
-            callback(i, g)
-
-    t0 = time.perf_counter()
-    fit_adversarial(model, target, steps=run.steps, batch_size=run.batch_size,
-                    callback=record, progress=progress, desc=f"WGAN ({run.method})",
-                    **WGAN_TRAINING[run.method])
-    seconds = time.perf_counter() - t0
-    x_fake = model.sample(2500)
-    return {"gan": model, "target": target, "trace": trace, "seconds": seconds,
-            "coverage": mode_coverage(x_fake, target),
-            "critic_w1": critic_estimate(model, x_eval),
-            "lipschitz": lipschitz_estimate(model.D, x_eval, x_fake[:run.n_trace])}
+def draw_dirac_gan(fig, method: str = "simultaneous", h: float = 0.2, gamma: float = 0.0,
+                   steps: int = 200):
+    """Phase portrait of the Dirac-GAN: the field v(theta, psi) and one trajectory."""
+    traj = dirac.trajectory(dirac.METHODS[method], h, steps, gamma)
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
+    s = np.linspace(-2.5, 2.5, 15)
+    T, P = np.meshgrid(s, s)
+    ax1.quiver(T, P, *dirac.field(T, P, gamma), color="0.6", angles="xy")
+    ax1.plot(traj[:, 0], traj[:, 1], ".-", ms=2, lw=0.8)
+    ax1.plot(*traj[0], "go", label="start")
+    ax1.plot(0, 0, "k*", ms=10, label="equilibrium")
+    ax1.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), xlabel="theta (generator)",
+            ylabel="psi (discriminator)", title=f"{method}, h = {h:.2f}, gamma = {gamma:.2f}")
+    ax1.legend(loc="lower left", fontsize=8)
+    ax2.semilogy(dirac.distance(traj) + 1e-12)
+    ax2.set(xlabel="step", ylabel="distance to (0, 0)", title="convergence?")
+    # fixed margins: tight_layout measures every tick label and costs ~100 ms per update
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.25)

@@ -6,9 +6,9 @@ import torch
 from scipy import integrate, stats
 from torch import nn
 
-from gmcourse.gan import (EMA, F_DIVERGENCES, FGAN, GAN, Hinge, LeastSquares, Minimax,
+from gmcourse.gan import (F_DIVERGENCES, FGAN, GAN, R1, Hinge, LeastSquares, Minimax,
                           NonSaturating, optimal_discriminator, r1_penalty, rejection_sample)
-from gmcourse.nn import MLP
+from gmcourse.nn import EMA, MLP
 from gmcourse.train import adversarial_step, batches, fit_adversarial
 
 
@@ -163,7 +163,7 @@ def test_fit_adversarial_learns_a_gaussian_mean():
 
 
 def test_conditional_dcgan_shapes_and_labels_matter():
-    from gmcourse.gan import DigitsGANConfig, dcgan
+    from gmcourse.gan_recipes import DigitsGANConfig, dcgan
     torch.manual_seed(0)
     gan = dcgan(DigitsGANConfig(conditional=True)).eval()
     y = torch.arange(6) % 3
@@ -180,7 +180,7 @@ def test_dcgan_trains_on_mnist_in_the_smoke_setting():
     from conftest import require_mnist
     require_mnist()
     from gmcourse.data import load_images
-    from gmcourse.gan import DigitsGANConfig, dcgan, train_dcgan
+    from gmcourse.gan_recipes import DigitsGANConfig, dcgan, train_dcgan
     x, y = load_images("mnist", "test", labels=True, limit=256)
     for variant in ("gan", "wgan-gp"):
         cfg = DigitsGANConfig(variant=variant, conditional=True, dataset="mnist", steps=3,

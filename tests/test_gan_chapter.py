@@ -1,16 +1,16 @@
 """Chapter 02's claims about the best recipe (section 8), at the chapter's own (lecture)
 settings: seed 0 on the grid of 25, 2,500 samples."""
-from gmcourse import gan_experiments as ex
+from gmcourse import gan_experiments as ex, gan_recipes as rec
 
 
 def test_best_recipe_is_the_one_the_chapter_describes():
-    b = ex.BEST
-    assert (b.steps, ex.VANILLA.steps, b.r1, b.lr, b.lr_decay) == (7000, 3000, 0.03, 2e-3, True)
+    b = rec.BEST
+    assert (b.steps, rec.VANILLA.steps, b.r1, b.lr, b.lr_decay) == (7000, 3000, 0.03, 2e-3, True)
     assert b.ema and b.drs and b.calibrate == 500 and b.loss == "ns" and b.betas[0] == 0.5
 
 
 def test_best_recipe_covers_the_grid_with_80_percent_high_quality_samples():
-    gan, target, _ = ex.train_toy_gan(ex.recipe(ex.BEST, target="grid25"), progress=False)
+    gan, target, _ = rec.train_toy_gan(rec.recipe(rec.BEST, target="grid25"), progress=False)
     raw = ex.coverage_of(gan, target)[0]
     drs = ex.coverage_of(gan, target, drs=True)[0]
     assert raw.modes == drs.modes == 25

@@ -4,7 +4,7 @@ import torch
 
 from gmcourse import checkpoint
 from gmcourse.classifier import digit_classifier
-from gmcourse.gan import digits_cgan, digits_gan
+from gmcourse.gan_recipes import digits_cgan, digits_gan
 
 
 @pytest.fixture

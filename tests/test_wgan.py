@@ -36,7 +36,7 @@ def test_gradient_penalty_is_zero_for_a_unit_slope_critic():
 def test_weight_clipping_clamps_every_weight():
     torch.manual_seed(0)
     net = MLP(2, 1, hidden=16)
-    WeightClipping(0.01)(net)
+    WeightClipping(0.01).after_step(net)
     assert max(p.abs().max().item() for p in net.parameters()) <= 0.01
 
 

@@ -18,7 +18,8 @@ import statistics
 import time
 
 
-from ..gan_experiments import BEST, VANILLA, coverage_run, recipe
+from ..gan_experiments import coverage_run
+from ..gan_recipes import BEST, VANILLA, recipe
 
 
 def _coverage_rows(profile):
@@ -49,7 +50,7 @@ def _coverage_rows(profile):
 def _cgan_row(profile):
     import torch
     from ..classifier import digit_classifier
-    from ..gan import DigitsGANConfig, dcgan, train_dcgan
+    from ..gan_recipes import DigitsGANConfig, dcgan, train_dcgan
     from ..config import seed_everything
     from ..data import load_images
     cfg = DigitsGANConfig(conditional=True, steps=100 if profile == "smoke" else 2500)
@@ -66,7 +67,8 @@ def _cgan_row(profile):
 
 
 def _widget_row():
-    from ..widgets import draw_dirac_gan, update_ms
+    from ..gan_experiments import draw_dirac_gan
+    from ..widgets import update_ms
     times, _ = update_ms(draw_dirac_gan, [{"method": m, "h": 0.3, "gamma": 0.1}
                                           for m in ("simultaneous", "alternating", "rk4")])
     return {"metric": "Dirac-GAN widget update: median ms", "value": statistics.median(times)}
