@@ -251,7 +251,7 @@ fig.tight_layout()
 # the discriminator marks them "fake", and raises the high-quality share further.
 
 # %%
-best_cfg = rec.recipe(rec.BEST, target="grid25", steps=pick(smoke=150, lecture=rec.BEST.steps),
+best_cfg = rec.recipe(rec.BEST, target="grid25", steps=pick(smoke=150, lecture=rec.BEST.train.steps),
                      calibrate=pick(smoke=50, lecture=rec.BEST.calibrate))
 gan_b, tgt, _ = rec.train_toy_gan(best_cfg)
 cov_raw = ex.coverage_of(gan_b, tgt)[0]

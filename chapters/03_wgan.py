@@ -62,7 +62,7 @@ _ = ax.legend()
 
 # %%
 steps = pick(smoke=60, lecture=1500)
-runs = {m: rec.train_wgan(rec.WGANRun(method=m, steps=steps)) for m in ("clip", "gp", "sn")}
+runs = {m: rec.train_wgan(rec.paper_wgan(m, steps=steps)) for m in ("clip", "gp", "sn")}
 
 fig, axes = plt.subplots(2, 3, figsize=(13, 7))
 for j, (m, r) in enumerate(runs.items()):
@@ -101,7 +101,7 @@ for m, r in runs.items():
 
 # %%
 live = ex.live_gan(data.ring8(), steps, every=max(1, steps // 4))
-_ = rec.train_wgan(rec.WGANRun(method="gp", steps=steps, seed=1), callback=live)
+_ = rec.train_wgan(rec.paper_wgan("gp", steps=steps, seed=1), callback=live)
 
 # %% [markdown]
 # ## 3. DCGAN: the architecture guidelines
@@ -166,13 +166,13 @@ for name in datasets:
         continue
     x_img, y_img = data.load_images(name, split, labels=True,
                                     limit=pick(smoke=512, lecture=512, full=None))
-    cfg = rec.DigitsGANConfig(conditional=True, dataset=name, steps=pick(smoke=5, lecture=5, full=20_000),
-                              batch_size=pick(smoke=64, lecture=64, full=128))
+    cfg = rec.digits_config(conditional=True, dataset=name, steps=pick(smoke=5, lecture=5, full=20_000),
+                            batch_size=pick(smoke=64, lecture=64, full=128))
     model = rec.dcgan(cfg, image_shape=tuple(x_img.shape[1:])).to(device)
     rec.train_dcgan(model, cfg, x_img, y_img)
     fig, ax = plt.subplots(figsize=(6, 6))
     viz.image_grid(model.sample(100, labels.to(device)).cpu(), nrow=10, ax=ax,
-                   title=f"conditional DCGAN on {name} ({cfg.steps} steps)")
+                   title=f"conditional DCGAN on {name} ({cfg.train.steps} steps)")
 
 # %% [markdown]
 # **Summary.** The critic of a WGAN estimates a distance that keeps a useful gradient

@@ -255,14 +255,13 @@ def toy_ddpm(dist, cfg: ToyConfig = ToyConfig(), seed: int = 0, progress: bool =
     """A DDPM trained on samples of ``dist``; returns (model, history)."""
     from .config import seed_everything
     from .nn import FourierTimeMLP
-    from .train import fit
+    from .train import TrainConfig, cosine, fit
     seed_everything(seed)
     net = FourierTimeMLP(2, cfg.hidden, cfg.depth, scale=cfg.fourier_scale)
     model = DDPM(net, SCHEDULES[cfg.schedule](cfg.T), shape=(2,))
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
-    history = fit(model, dist, steps=cfg.steps, batch_size=cfg.batch_size, optimizer=opt,
-                  progress=progress, desc="DDPM 2D", callback=lambda i, m: sched.step())
+    history = fit(model, dist, TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size,
+                                           lr=cfg.lr, schedule=cosine),
+                  progress=progress, desc="DDPM 2D")
     return model, history
 
 
@@ -289,12 +288,11 @@ def image_ddpm(cfg: DigitsConfig, in_ch: int = 1, shape=(1, 8, 8)) -> ImageDDPM:
 
 def train_image_ddpm(model, x, y, cfg: DigitsConfig, seed: int = 0, progress: bool = True):
     from .config import seed_everything
-    from .train import fit
+    from .train import TrainConfig, cosine, fit
     seed_everything(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
-    return fit(model, (x, y), steps=cfg.steps, batch_size=cfg.batch_size, optimizer=opt,
-               progress=progress, desc="DDPM digits", callback=lambda i, m: sched.step())
+    return fit(model, (x, y), TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size,
+                                          lr=cfg.lr, schedule=cosine),
+               progress=progress, desc="DDPM digits")
 
 
 def digits_ddpm(seed: int = 0, steps: int | None = None, progress: bool = False,

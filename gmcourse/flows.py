@@ -272,8 +272,6 @@ def realnvp_2d(cfg: Flow2DConfig = Flow2DConfig()) -> Flow:
 
 def fit_2d(flow: Flow, data, cfg: Flow2DConfig, progress: bool = True, desc=None):
     """Maximum likelihood on samples of ``data`` with a cosine learning-rate decay."""
-    from .train import fit
-    opt = torch.optim.Adam(flow.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
-    return fit(flow, data, steps=cfg.steps, batch_size=cfg.batch_size, optimizer=opt,
-               progress=progress, desc=desc, callback=lambda i, m: sched.step())
+    from .train import TrainConfig, cosine, fit
+    return fit(flow, data, TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
+                                       schedule=cosine), progress=progress, desc=desc)

@@ -158,12 +158,10 @@ def glow(cfg: GlowConfig = GlowConfig(), shape=(1, 8, 8)) -> DequantizedFlow:
 
 
 def train_glow(model: DequantizedFlow, x, cfg: GlowConfig, progress: bool = True):
-    from .train import fit
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.train_steps)
-    return fit(model, x, steps=cfg.train_steps, batch_size=cfg.batch_size, optimizer=opt,
-               clip_grad=10.0, progress=progress, desc="Glow on digits",
-               callback=lambda i, m: sched.step())
+    from .train import TrainConfig, cosine, fit
+    return fit(model, x, TrainConfig(steps=cfg.train_steps, batch_size=cfg.batch_size,
+                                     lr=cfg.lr, schedule=cosine, clip_grad=10.0),
+               progress=progress, desc="Glow on digits")
 
 
 def digits_flow(seed: int = 0, steps: int | None = None) -> DequantizedFlow:

@@ -21,7 +21,7 @@ from .gan import GAN, NonSaturating, optimal_discriminator, rejection_sample
 from .gan_recipes import ToyGANConfig, train_toy_gan
 from .metrics import mode_coverage
 from .nn import MLP
-from .train import fit_adversarial
+from .train import Game, TrainConfig, fit_adversarial, linear_decay
 from .viz import grid_points
 
 
@@ -40,8 +40,9 @@ def discriminator_vs_optimum(seed: int = 0, steps: int = 1000, scale: float = 2.
     G.requires_grad_(False)
     p_g = GaussianMixture([[0.0, 0.0]], std=scale)
     gan = GAN(G, MLP(2, 1, hidden=64, depth=2, act=nn.LeakyReLU), NonSaturating(), 2)
-    fit_adversarial(gan, p, steps=steps, batch_size=256, lr_d=2e-3, lr_decay=True,
-                    train_generator=False, progress=progress, desc="D against a fixed G")
+    fit_adversarial(gan, p, TrainConfig(steps=steps, batch_size=256, lr=2e-3,
+                                        betas=(0.5, 0.999), schedule=linear_decay),
+                    Game(train_generator=False), progress=progress, desc="D against a fixed G")
     s = torch.linspace(-extent, extent, n)
     xx, yy = torch.meshgrid(s, s, indexing="xy")
     pts = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)  # (n*n, 2)

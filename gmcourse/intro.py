@@ -61,7 +61,7 @@ def relative_error(A: torch.Tensor, B: torch.Tensor) -> float:
 
 def fit_affine(cfg: AffineFitConfig = AffineFitConfig(), progress: bool = True):
     """Fit an ``AffineGenerator`` to samples of N(mu, Sigma); returns (model, data, history)."""
-    from .train import fit
+    from .train import TrainConfig, fit
 
     g = torch.Generator().manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
@@ -70,8 +70,8 @@ def fit_affine(cfg: AffineFitConfig = AffineFitConfig(), progress: bool = True):
     L_true = target.scale_tril
     x = torch.tensor(cfg.mu) + torch.randn(cfg.n, 2, generator=g) @ L_true.T
     model = AffineGenerator(2)
-    history = fit(model, x, steps=cfg.steps, lr=cfg.lr, batch_size=cfg.batch_size,
-                  progress=progress, generator=g, desc="affine generator")
+    history = fit(model, x, TrainConfig(steps=cfg.steps, lr=cfg.lr, batch_size=cfg.batch_size,
+                                        seed=cfg.seed), progress=progress, desc="affine generator")
     return model, x, history
 
 

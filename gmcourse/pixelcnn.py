@@ -253,13 +253,11 @@ def build(cfg: PixelCNNConfig, shape=(1, 8, 8), dist=None) -> PixelCNN:
 
 def train(model: PixelCNN, x: torch.Tensor, cfg: PixelCNNConfig, progress: bool = True):
     """Maximum likelihood with Adam and a cosine learning-rate decay; returns the History."""
-    from .train import fit
+    from .train import TrainConfig, cosine, fit
     torch.manual_seed(cfg.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    decay = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
-    return fit(model, x, steps=cfg.steps, batch_size=cfg.batch_size, optimizer=opt,
-               progress=progress, generator=torch.Generator().manual_seed(cfg.seed),
-               callback=lambda i, m: decay.step(), desc="gated PixelCNN" if cfg.gated else "PixelCNN")
+    return fit(model, x, TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
+                                     schedule=cosine, seed=cfg.seed),
+               progress=progress, desc="gated PixelCNN" if cfg.gated else "PixelCNN")
 
 
 def fit_pixelcnn(x: torch.Tensor, cfg: PixelCNNConfig, progress: bool = True, dist=None):

@@ -215,15 +215,14 @@ class ToyNCSNConfig:
 def train_toy(p, cfg: ToyNCSNConfig = ToyNCSNConfig(), progress: bool = True):
     """Train an NCSN with a ``TimeMLP`` on samples of ``p``; returns (model, history)."""
     from .nn import TimeMLP
-    from .train import fit
+    from .train import TrainConfig, fit
 
     torch.manual_seed(cfg.seed)
     model = NCSN(TimeMLP(2, hidden=cfg.hidden, depth=cfg.depth),
                  geometric_sigmas(cfg.sigma_max, cfg.sigma_min, cfg.L), eps=cfg.eps,
                  steps_each=cfg.steps_each, sigma_data=cfg.sigma_data)
-    history = fit(model, p, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                  progress=progress, generator=torch.Generator().manual_seed(cfg.seed),
-                  desc="NCSN (2D)")
+    history = fit(model, p, TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
+                                        seed=cfg.seed), progress=progress, desc="NCSN (2D)")
     return model, history
 
 
@@ -271,7 +270,7 @@ def digits_ncsn(seed: int = 0, steps: int | None = None, progress: bool = True,
     from .config import seed_everything
     from .data import load_images
     from .nn import TimeMLP
-    from .train import fit
+    from .train import TrainConfig, fit
 
     cfg = cfg or DigitsNCSNConfig(seed=seed, **({} if steps is None else {"steps": steps}))
 
@@ -283,8 +282,8 @@ def digits_ncsn(seed: int = 0, steps: int | None = None, progress: bool = True,
                     clamp=(0.0, 1.0))
 
     def train(model):
-        fit(model, load_images("digits", "train"), steps=cfg.steps, batch_size=cfg.batch_size,
-            lr=cfg.lr, progress=progress, generator=torch.Generator().manual_seed(cfg.seed),
-            desc="NCSN (digits)")
+        fit(model, load_images("digits", "train"),
+            TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, seed=cfg.seed),
+            progress=progress, desc="NCSN (digits)")
 
     return cached(f"digits_ncsn_seed{cfg.seed}_steps{cfg.steps}", cfg, build, train).cpu()

@@ -258,11 +258,11 @@ def train_vae(cfg: VAEConfig, x, seed: int = 0, autoencoder: bool = False, progr
               model: VAE | None = None):
     """Fit a VAE (or the plain autoencoder) on images x, built here unless ``model`` is
     given; returns (model, history). Batches go to the model's device."""
-    from .train import fit
+    from .train import TrainConfig, fit
     torch.manual_seed(seed)
     model = model or build_vae(cfg, tuple(x.shape[1:]), autoencoder).to(x.device)
-    history = fit(model, x, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                  progress=progress, generator=torch.Generator().manual_seed(seed),
+    history = fit(model, x, TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
+                                        seed=seed), progress=progress,
                   desc=f"{type(model).__name__} d={cfg.latent_dim} beta={cfg.beta:g}")
     return model, history
 

@@ -133,12 +133,11 @@ def build_vqvae(cfg: VQConfig, channels: int = 1) -> VQVAE:
 
 def train_vqvae(cfg: VQConfig, x, seed: int = 0, progress=True, model: VQVAE | None = None):
     """Fit a VQ-VAE on images x and its histogram prior; returns (model, history)."""
-    from .train import fit
+    from .train import TrainConfig, fit
     torch.manual_seed(seed)
     model = model or build_vqvae(cfg, x.shape[1]).to(x.device)
-    history = fit(model, x, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                  progress=progress, generator=torch.Generator().manual_seed(seed),
-                  desc=f"VQ-VAE K={cfg.K}")
+    history = fit(model, x, TrainConfig(steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
+                                        seed=seed), progress=progress, desc=f"VQ-VAE K={cfg.K}")
     model.fit_prior(x)
     return model, history
 

@@ -9,7 +9,7 @@ from torch import nn
 from gmcourse.gan import (F_DIVERGENCES, FGAN, GAN, R1, Hinge, LeastSquares, Minimax,
                           NonSaturating, optimal_discriminator, r1_penalty, rejection_sample)
 from gmcourse.nn import EMA, MLP
-from gmcourse.train import adversarial_step, batches, fit_adversarial
+from gmcourse.train import TrainConfig, adversarial_step, batches, fit_adversarial
 
 
 def _logits(n=64, seed=0):
@@ -155,8 +155,8 @@ def test_fit_adversarial_learns_a_gaussian_mean():
     assert gan.sample(2000).mean(0).norm() < 1  # starts near 0
     # constant learning rates: decaying them freezes the game wherever it is still
     # circling the equilibrium (seeds 0-3 end 0.05-0.14 from the mean this way, 0.24-0.39 with decay)
-    h = fit_adversarial(gan, data, steps=800, batch_size=128, lr_d=2e-3, lr_g=2e-3,
-                        progress=False, lr_decay=False)
+    h = fit_adversarial(gan, data, TrainConfig(steps=800, batch_size=128, lr=2e-3,
+                                               betas=(0.5, 0.999)), progress=False)
     assert h.steps == 800 and len(h["d_loss"]) == 800
     x = gan.sample(2000)
     assert torch.allclose(x.mean(0), torch.tensor([2.0, -1.0]), atol=0.3)
@@ -180,11 +180,10 @@ def test_dcgan_trains_on_mnist_in_the_smoke_setting():
     from conftest import require_mnist
     require_mnist()
     from gmcourse.data import load_images
-    from gmcourse.gan_recipes import DigitsGANConfig, dcgan, train_dcgan
+    from gmcourse.gan_recipes import dcgan, digits_config, train_dcgan
     x, y = load_images("mnist", "test", labels=True, limit=256)
     for variant in ("gan", "wgan-gp"):
-        cfg = DigitsGANConfig(variant=variant, conditional=True, dataset="mnist", steps=3,
-                              channels=16)
+        cfg = digits_config(variant, conditional=True, dataset="mnist", steps=3, channels=16)
         gan = dcgan(cfg, image_shape=(1, 28, 28))
         h = train_dcgan(gan, cfg, x, y, progress=False)
         assert h.steps == 3

@@ -30,7 +30,7 @@ def _coverage_rows(profile):
             runs = []
             for seed in seeds:
                 cfg = recipe(base, target=target, seed=seed,
-                             steps=300 if profile == "smoke" else base.steps)
+                             steps=300 if profile == "smoke" else base.train.steps)
                 r = coverage_run(cfg)
                 runs.append(r)
                 print(f"{target} {name} seed {seed}: {r['modes']}/{r['total']} modes, "
@@ -50,10 +50,10 @@ def _coverage_rows(profile):
 def _cgan_row(profile):
     import torch
     from ..classifier import digit_classifier
-    from ..gan_recipes import DigitsGANConfig, dcgan, train_dcgan
+    from ..gan_recipes import dcgan, digits_config, train_dcgan
     from ..config import seed_everything
     from ..data import load_images
-    cfg = DigitsGANConfig(conditional=True, steps=100 if profile == "smoke" else 2500)
+    cfg = digits_config(conditional=True, steps=100 if profile == "smoke" else 2500)
     seed_everything(cfg.seed)
     x, y = load_images("digits", "train", labels=True)
     gan = dcgan(cfg)
@@ -63,7 +63,7 @@ def _cgan_row(profile):
     labels = torch.arange(1000) % 10
     acc = digit_classifier().accuracy(gan.sample(1000, labels), labels)
     return {"metric": "conditional DCGAN on digits: classified as requested", "value": acc,
-            "seconds": seconds, "steps": cfg.steps}
+            "seconds": seconds, "steps": cfg.train.steps}
 
 
 def _widget_row():
