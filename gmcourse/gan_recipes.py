@@ -24,7 +24,7 @@ from .config import seed_everything
 from .data import grid25, load_images, ring8
 from .divergences import wasserstein
 from .gan import (FGAN, GAN, R1, GradientPenalty, Hinge, LeastSquares, Minimax, NonSaturating,
-                  Wasserstein)
+                  SpectralNorm, Wasserstein)
 from .metrics import mode_coverage
 from .nn import MLP, DCDiscriminator, DCGenerator
 from .train import Game, TrainConfig, constant, cosine, fit_adversarial, linear_decay, rmsprop
@@ -57,6 +57,7 @@ class ToyGANConfig:
     latent_dim: int = 2
     n_critic: int = 1
     pack: int = 1
+    sn: bool = False         # spectral normalisation of D (SNGAN)
     r1: float = 0.0          # gamma of the R1 penalty (0: none)
     ema: float | None = None
     drs: bool = False        # discriminator rejection sampling after training
@@ -76,7 +77,8 @@ def toy_gan(cfg: ToyGANConfig) -> GAN:
     D = MLP(2 * cfg.pack, 1, hidden=cfg.d_hidden or cfg.hidden, depth=cfg.d_depth or cfg.depth,
             act=nn.LeakyReLU)
     return GAN(G, D, LOSSES[cfg.loss](), cfg.latent_dim, pack=cfg.pack, ema=cfg.ema,
-               penalty=R1(cfg.r1) if cfg.r1 else None)
+               penalty=R1(cfg.r1) if cfg.r1 else None,
+               constraint=SpectralNorm() if cfg.sn else None)
 
 
 def train_toy_gan(cfg: ToyGANConfig, progress: bool = True, callback=None):
@@ -105,6 +107,14 @@ VANILLA = ToyGANConfig()
 # grid's 3 seeds, a constant 1e-3 left 86-93% of the samples high quality after DRS, this
 # 91-94%. DRS after 500 calibration steps of D against the averaged G removes part of
 # the remaining mass between modes.
+# The loss comparison of chapter 02, on the vanilla GAN's networks and optimiser: the
+# LSGAN, hinge and f-GAN papers all train with DCGAN's Adam (beta1 = 0.5).
+LOSS_RECIPES = {"non-saturating": VANILLA, "LSGAN": recipe(VANILLA, loss="lsgan"),
+                "hinge": recipe(VANILLA, loss="hinge"),
+                "f-GAN KL": recipe(VANILLA, loss="f-kl"),
+                "f-GAN reverse KL": recipe(VANILLA, loss="f-reverse_kl"),
+                "f-GAN Pearson": recipe(VANILLA, loss="f-pearson")}
+
 BEST = recipe(VANILLA, steps=7000, lr=2e-3, schedule=linear_decay, r1=0.03, ema=0.999, drs=True,
               calibrate=500)
 
@@ -150,6 +160,14 @@ def paper_wgan(method: str, **kw) -> WGANRun:
 TUNED_WGAN = WGANRun(method="gp", hidden=128, lam=1.0, game=Game(n_critic=2),
                      train=TrainConfig(steps=8000, batch_size=256, lr=1e-3, betas=(0.0, 0.9),
                                        schedule=cosine))
+TUNED_STEPS = {"ring8": 1500, "grid25": 8000}  # generator steps on each target
+
+
+def tuned_wgan(target: str = "ring8", seed: int = 0, steps: int | None = None) -> WGANRun:
+    """``TUNED_WGAN`` on ``target`` with chapter 03's budget (and its W1 trace every 50 or
+    200 steps: the trace draws samples, so it is part of the run's random stream)."""
+    return recipe(TUNED_WGAN, target=target, seed=seed, steps=steps or TUNED_STEPS[target],
+                  trace_every=50 if target == "ring8" else 200)
 
 
 def train_wgan(run: WGANRun, callback=None, progress: bool = True) -> dict:
