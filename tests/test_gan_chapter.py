@@ -49,3 +49,20 @@ def test_tuned_wgan_on_three_seeds(target):
         cov = rec.train_wgan(rec.tuned_wgan(target, seed), progress=False)["coverage"]
         assert cov.modes >= cov.total - (target == "grid25")
         assert cov.high_quality >= 0.75
+
+
+def test_loss_comparison_claims():
+    """Chapter 02, section 5: 3 seeds, 1,500 steps on the ring, each loss's own optimiser."""
+    table = ex.loss_comparison(rec.LOSS_RECIPES, (0, 1, 2), 1500, progress=False)
+
+    def modes(name):
+        return [0 if r["diverged"] else r["coverage"].modes for r in table[name]]
+
+    def hq(name):
+        return sum(0 if r["diverged"] else r["coverage"].high_quality for r in table[name]) / 3
+
+    assert max(modes("non-saturating")) == 8 and min(modes("non-saturating")) <= 4
+    assert hq("LSGAN") == max(hq(name) for name in table)
+    mean = {name: sum(modes(name)) / 3 for name in table}
+    for f in ("f-GAN KL", "f-GAN reverse KL", "f-GAN Pearson"):
+        assert mean[f] < min(mean[n] for n in ("non-saturating", "LSGAN", "hinge"))
