@@ -30,7 +30,7 @@
 # The code: `gmcourse/gan.py` holds the players' objectives (`Minimax`, `NonSaturating`,
 # `LeastSquares`, `Hinge`, `FGAN`, `Wasserstein`), the penalties and constraints handed to
 # the `GAN` object, and the `GAN` itself; `gmcourse.train.fit_adversarial` is the
-# alternating loop, and `gmcourse/gan_recipes.py` says how every GAN of chapters 02-03 is
+# alternating loop, and `gmcourse/recipes.py` (its GAN section) says how every GAN of chapters 02-03 is
 # trained. `GAN.D` returns the logit $d(x)$, $D = \sigma(d)$.
 
 # %%
@@ -42,7 +42,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import data, dirac, gan_experiments as ex, gan_recipes as rec, train, viz, widgets
+from gmcourse import data, dirac, figures, gan_experiments as ex, recipes, train, viz, widgets
 from gmcourse.gan import Minimax, NonSaturating
 
 device = setup(seed=0)
@@ -124,14 +124,14 @@ print(inspect.getsource(train.adversarial_step))
 steps_2d = pick(smoke=150, lecture=3000)
 vanilla = {}
 for target in ("ring8", "grid25"):
-    cfg = rec.recipe(rec.VANILLA, target=target, steps=steps_2d)
-    view = ex.live_gan(data.toy(target), steps_2d, every=steps_2d // 4)
-    gan, tgt, hist = rec.train_toy_gan(cfg, callback=view)
+    cfg = recipes.but(recipes.VANILLA, target=target, steps=steps_2d)
+    view = figures.live_gan(data.toy(target), steps_2d, every=steps_2d // 4)
+    gan, tgt, hist = recipes.train_toy_gan(cfg, callback=view)
     vanilla[target] = (gan, tgt, hist, ex.coverage_of(gan, tgt)[0])
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 4.2))
 for ax, (target, (gan, tgt, hist, cov)) in zip(axes, vanilla.items()):
-    ex.draw_gan_state(fig, gan, tgt, n=2500, title=f"{target}\n{cov}", ax=ax)
+    figures.draw_gan_state(fig, gan, tgt, n=2500, title=f"{target}\n{cov}", ax=ax)
 fig.tight_layout()
 for target, (gan, tgt, hist, cov) in vanilla.items():
     print(f"{target}: D's loss {hist.last('d_loss', 500):.3f} (at chance 2 log 2 = "
@@ -174,7 +174,7 @@ for target, (gan, tgt, hist, cov) in vanilla.items():
 # A fair comparison gives every loss the same networks, batch and budget (1,500 steps on
 # the ring) and several seeds, since one GAN run says little: the same recipe can cover
 # all modes on one seed and half of them on the next. Each loss keeps the optimiser its
-# paper recommends (`gan_recipes.LOSS_RECIPES`): all of them use DCGAN's Adam with
+# paper recommends (`recipes.LOSS_RECIPES`): all of them use DCGAN's Adam with
 # $\beta_1 = 0.5$; non-saturating, LSGAN and hinge the plain GAN's learning rate $10^{-3}$,
 # the f-GANs Nowozin et al.'s $2\cdot10^{-4}$ (at $10^{-3}$ the reverse-KL f-GAN's loss
 # became infinite on every seed).
@@ -182,7 +182,7 @@ for target, (gan, tgt, hist, cov) in vanilla.items():
 # %%
 seeds = pick(smoke=[0], lecture=[0, 1, 2])
 steps_loss = pick(smoke=100, lecture=1500)
-comparison = ex.loss_comparison(rec.LOSS_RECIPES, seeds, steps_loss)
+comparison = ex.loss_comparison(recipes.LOSS_RECIPES, seeds, steps_loss)
 fig, axes = plt.subplots(1, len(comparison), figsize=(2.9 * len(comparison), 3.3))
 ring = data.ring8()
 for ax, (name, runs) in zip(axes, comparison.items()):
@@ -295,7 +295,7 @@ print(f"one simultaneous step near (0, 0) multiplies the distance by "
 # $\gamma$ and ODE-GAN's $\lambda$ (needs a live kernel):
 
 # %% tags=["nbval-ignore-output"]
-widgets.live(ex.draw_dirac_gan,
+widgets.live(figures.draw_dirac_gan,
              method=["simultaneous", "alternating", "rk4"],
              h=(0.02, 1.0, 0.02), gamma=(0.0, 1.0, 0.05), lam=(0.0, 1.0, 0.05))
 
@@ -307,18 +307,18 @@ widgets.live(ex.draw_dirac_gan,
 # with one hidden layer of 8 units:
 
 # %%
-small_d = rec.recipe(rec.VANILLA, target="ring8", steps=steps_2d, d_hidden=8, d_depth=1)
-gan_s, tgt, hist_s = rec.train_toy_gan(small_d)
+small_d = recipes.but(recipes.VANILLA, target="ring8", steps=steps_2d, d_hidden=8, d_depth=1)
+gan_s, tgt, hist_s = recipes.train_toy_gan(small_d)
 cov_s = ex.coverage_of(gan_s, tgt)[0]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
-ex.draw_gan_state(fig, gan_s, tgt, title=f"D: 1 x 8 units\n{cov_s}", ax=axes[0])
+figures.draw_gan_state(fig, gan_s, tgt, title=f"D: 1 x 8 units\n{cov_s}", ax=axes[0])
 viz.plot_history(hist_s, ax=axes[1], title="losses with a small D")
 fig.tight_layout()
 
 # %% [markdown]
 # ## 8. GAN "hacks" that matter, shown
 #
-# Five changes to the plain GAN, each with a reason (`gan_recipes.BEST`, one recipe for
+# Five changes to the plain GAN, each with a reason (`recipes.BEST`, one recipe for
 # both targets):
 #
 # 1. **The R1 gradient penalty** $\frac\gamma2\,\mathbb E_p\|\nabla_x d(x)\|^2$ on real data
@@ -346,16 +346,16 @@ fig.tight_layout()
 # the discriminator marks them "fake", and raises the high-quality share further.
 
 # %%
-best_cfg = rec.recipe(rec.BEST, target="grid25", steps=pick(smoke=150, lecture=rec.BEST.train.steps),
-                      calibrate=pick(smoke=50, lecture=rec.BEST.calibrate))
-gan_b, tgt, _ = rec.train_toy_gan(best_cfg)
+best_cfg = recipes.but(recipes.BEST, target="grid25", steps=pick(smoke=150, lecture=recipes.BEST.train.steps),
+                      calibrate=pick(smoke=50, lecture=recipes.BEST.calibrate))
+gan_b, tgt, _ = recipes.train_toy_gan(best_cfg)
 cov_raw = ex.coverage_of(gan_b, tgt)[0]
 cov_drs, rate, x_drs = ex.coverage_of(gan_b, tgt, drs=True)
 fig, axes = plt.subplots(1, 3, figsize=(16, 5.2))
-ex.draw_gan_state(fig, vanilla["grid25"][0], tgt, n=2500,
+figures.draw_gan_state(fig, vanilla["grid25"][0], tgt, n=2500,
                   title=f"plain GAN\n{vanilla['grid25'][3]}", ax=axes[0])
-ex.draw_gan_state(fig, gan_b, tgt, n=2500, title=f"R1 + EMA + decay\n{cov_raw}", ax=axes[1])
-ex.draw_gan_state(fig, gan_b, tgt, x_fake=x_drs, ax=axes[2],
+figures.draw_gan_state(fig, gan_b, tgt, n=2500, title=f"R1 + EMA + decay\n{cov_raw}", ax=axes[1])
+figures.draw_gan_state(fig, gan_b, tgt, x_fake=x_drs, ax=axes[2],
                   title=f"+ DRS (accepts {100 * rate:.0f}%)\n{cov_drs}")
 fig.tight_layout()
 

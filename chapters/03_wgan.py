@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import data, gan_experiments as ex, gan_recipes as rec, nn as gnn, viz
+from gmcourse import data, figures, gan_experiments as ex, nn as gnn, recipes, viz
 from gmcourse.classifier import digit_classifier
 
 device = setup(seed=0)
@@ -74,7 +74,7 @@ _ = ax.legend()
 # budget for every run: 1,500 generator steps. The first three runs use the same generator
 # and critic (MLPs, 3 hidden layers of 64 units), each method with its paper's optimiser
 # (the table above). The fourth is the same Wasserstein objective and gradient penalty
-# tuned for a short budget (`gmcourse.gan_recipes.TUNED_WGAN`): penalty weight
+# tuned for a short budget (`gmcourse.recipes.TUNED_WGAN`): penalty weight
 # $\lambda = 1$ instead of 10, 2 critic steps instead of 5, Adam with learning rate
 # $10^{-3}$ (ten times the paper's) and $\beta_1 = 0$, decayed to 0 by a cosine schedule,
 # and 128 units per layer. While training we record the critic's estimate
@@ -83,10 +83,10 @@ _ = ax.legend()
 # live view follows the tuned run: the critic's values (red high, blue low) and the samples.
 
 # %%
-steps = pick(smoke=60, lecture=rec.TUNED_STEPS["ring8"])
-runs = {m: rec.train_wgan(rec.paper_wgan(m, steps=steps)) for m in ("clip", "gp", "sn")}
-live = ex.live_gan(data.ring8(), steps, every=max(1, steps // 4))
-runs["tuned gp"] = rec.train_wgan(rec.tuned_wgan("ring8", steps=steps), callback=live)
+steps = pick(smoke=60, lecture=recipes.TUNED_STEPS["ring8"])
+runs = {m: recipes.train_wgan(recipes.paper_wgan(m, steps=steps)) for m in ("clip", "gp", "sn")}
+live = figures.live_gan(data.ring8(), steps, every=max(1, steps // 4))
+runs["tuned gp"] = recipes.train_wgan(recipes.tuned_wgan("ring8", steps=steps), callback=live)
 
 # %%
 fig, axes = plt.subplots(2, 4, figsize=(16, 7.4))
@@ -98,7 +98,7 @@ for j, (m, r) in enumerate(runs.items()):
     ax.set(title=f"{m}: Lipschitz constant ~ {r['lipschitz']:.2f}", xlabel="generator step",
            ylabel="distance (units of x)")
     ax.legend(fontsize=8)
-    ex.draw_gan_state(fig, r["gan"], r["target"], ax=axes[1, j], title=f"{m}\n{r['coverage']}")
+    figures.draw_gan_state(fig, r["gan"], r["target"], ax=axes[1, j], title=f"{m}\n{r['coverage']}")
 fig.tight_layout()
 for m, r in runs.items():
     print(f"{m:8s} {r['coverage']}; critic Lipschitz ~ {r['lipschitz']:.2f}; "
@@ -155,14 +155,14 @@ print(f"exact W1 of samples {fixed['exact_w1']:.3f} (true {fixed['true_w1']:.1f}
 # samples on each):
 
 # %%
-grid = rec.train_wgan(rec.tuned_wgan("grid25", steps=pick(smoke=60, lecture=None)))
+grid = recipes.train_wgan(recipes.tuned_wgan("grid25", steps=pick(smoke=60, lecture=None)))
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
 axes[0].plot(grid["trace"]["step"], grid["trace"]["exact_w1"], "k", label="exact W1 of samples (OT)")
 axes[0].plot(grid["trace"]["step"], grid["trace"]["critic"], "C1", label="critic: E_p f - E_pg f")
 axes[0].set(xlabel="generator step", ylabel="distance (units of x)",
             title="tuned WGAN-GP on grid-25")
 axes[0].legend(fontsize=8)
-ex.draw_gan_state(fig, grid["gan"], grid["target"], n=2500, ax=axes[1], title=str(grid["coverage"]))
+figures.draw_gan_state(fig, grid["gan"], grid["target"], n=2500, ax=axes[1], title=str(grid["coverage"]))
 fig.tight_layout()
 print(f"grid-25, tuned WGAN-GP: {grid['coverage']}; trained in {grid['seconds']:.0f} s")
 
@@ -197,7 +197,7 @@ print(inspect.getsource(gnn.DCDiscriminator.forward))
 
 # %%
 t0 = time.perf_counter()
-cgan = rec.digits_cgan(seed=0, steps=pick(smoke=100, lecture=2500))
+cgan = recipes.trained(recipes.CGAN_DIGITS, progress=True)
 print(f"conditional DCGAN ready in {time.perf_counter() - t0:.0f} s (trained, or loaded)")
 labels = torch.arange(10).repeat_interleave(10)
 x = cgan.sample(100, labels)
@@ -210,7 +210,7 @@ print(f"samples classified as the requested class: {100 * acc:.1f}%")
 # %% [markdown]
 # At the lecture setting (2,500 steps) at least 90% of the samples are classified as the
 # class that was asked for (a test checks it). An unconditional DCGAN and a WGAN-GP on the
-# same digits, `gan_recipes.digits_gan("gan")` and `gan_recipes.digits_gan("wgan-gp")`, enter chapter 09's
+# same digits, `recipes.GAN_DIGITS` and `recipes.WGAN_GP_DIGITS`, enter chapter 09's
 # comparison of all the course's models.
 #
 # ## 5. The same code on real datasets
@@ -229,15 +229,14 @@ for name in datasets:
     if split == "test" and not data.available(name, "test"):
         print(f"{name} is not available offline; skipped")
         continue
-    x_img, y_img = data.load_images(name, split, labels=True,
-                                    limit=pick(smoke=512, lecture=512, full=None))
-    cfg = rec.digits_config(conditional=True, dataset=name, steps=pick(smoke=5, lecture=5, full=20_000),
-                            batch_size=pick(smoke=64, lecture=64, full=128))
-    model = rec.dcgan(cfg, image_shape=tuple(x_img.shape[1:])).to(device)
-    rec.train_dcgan(model, cfg, x_img, y_img)
+    recipe = recipes.dcgan("gan", conditional=True, dataset=name, split=split,
+                           limit=pick(smoke=512, lecture=512, full=None),
+                           steps=pick(smoke=5, lecture=5, full=20_000),
+                           batch_size=pick(smoke=64, lecture=64, full=128))
+    model, _ = recipes.train(recipe, device=device, steps=recipe.config.train.steps)
     fig, ax = plt.subplots(figsize=(6, 6))
     viz.image_grid(model.sample(100, labels.to(device)).cpu(), nrow=10, ax=ax,
-                   title=f"conditional DCGAN on {name} ({cfg.train.steps} steps)")
+                   title=f"conditional DCGAN on {name} ({recipe.config.train.steps} steps)")
 
 # %% [markdown]
 # **Summary: what you should now know.**

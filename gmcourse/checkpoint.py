@@ -39,6 +39,8 @@ def state_hash(state: dict) -> str:
 def _name_of(obj) -> str:
     # a function in a config (a learning-rate schedule, an optimiser factory) is keyed by
     # its qualified name: str() would hold its memory address, which differs every run
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
     if callable(obj) and hasattr(obj, "__qualname__"):
         return f"{obj.__module__}.{obj.__qualname__}"
     return str(obj)

@@ -1,29 +1,26 @@
-"""Chapters 02-03's measurements and figures on 2D data: the optimal discriminator, mode
-coverage of GAN recipes on the ring of 8 and the grid of 25, and the GAN drawings.
+"""Chapters 02-03's measurements on 2D data: the optimal discriminator, mode coverage of
+GAN recipes on the ring of 8 and the grid of 25, the loss comparison, the critic against W1.
 
 Symbols as in ``gan.py``: p the data, p_g the generator's density, D* = p / (p + p_g).
 Each measurement returns plain numbers, so that tests and benchmarks check what the
-chapters print. The recipes themselves (configs, trainers) are in ``gan_recipes``.
+chapters print. The recipes themselves (configs, trainers) are in ``recipes``.
 """
 from __future__ import annotations
 
 import statistics
 import time
 
-import numpy as np
 import torch
 from torch import nn
 
-from . import dirac, widgets
 from .config import seed_everything
 from .data import GaussianMixture, two_gaussians
 from .divergences import wasserstein
 from .gan import GAN, NonSaturating, optimal_discriminator, rejection_sample
-from .gan_recipes import ToyGANConfig, recipe, train_toy_gan
+from .recipes import ToyGANConfig, but, train_toy_gan
 from .metrics import mode_coverage
 from .nn import MLP
 from .train import Game, TrainConfig, TrainingDiverged, fit_adversarial, linear_decay
-from .viz import grid_points
 from .wgan import critic_estimate, wgan
 
 
@@ -107,7 +104,7 @@ def loss_comparison(recipes: dict, seeds=(0, 1, 2), steps: int = 1500, target: s
     for name, base in recipes.items():
         out[name] = []
         for seed in seeds:
-            cfg = recipe(base, target=target, steps=steps, seed=seed)
+            cfg = but(base, target=target, steps=steps, seed=seed)
             try:
                 gan, tgt, _ = train_toy_gan(cfg, progress=progress)
                 out[name].append({"gan": gan, "target": tgt, "diverged": None,
@@ -137,54 +134,3 @@ def summarise(runs: list[dict]) -> dict:
             "high_quality": statistics.mean(r["high_quality"] for r in runs),
             "min_hq": min(r["high_quality"] for r in runs),
             "seconds": max(r["seconds"] for r in runs), "seeds": len(runs)}
-
-
-# --- drawings ------------------------------------------------------------------------------
-
-
-def draw_gan_state(fig, gan, target, n: int = 1000, extent: float | None = None,
-                   title: str = "", x_fake=None, ax=None):
-    """Samples of G over the data, on the discriminator's (or critic's) contours."""
-    extent = extent or target.extent
-    xx, yy, pts = grid_points(extent, 80)
-    with torch.no_grad():
-        d = gan.discriminate(pts.to(next(gan.D.parameters()).device)).reshape(80, 80).cpu()
-        x_fake = gan.sample(n).cpu() if x_fake is None else x_fake
-    x_real = target.sample(n, generator=torch.Generator().manual_seed(0))
-    ax = ax or fig.gca()
-    ax.contourf(xx, yy, d, levels=20, cmap="coolwarm", alpha=0.6)
-    ax.scatter(x_real[:, 0], x_real[:, 1], s=2, c="k", alpha=0.4, label="data")
-    ax.scatter(x_fake[:, 0], x_fake[:, 1], s=2, c="gold", alpha=0.6, label="G(z)")
-    ax.set(xlim=(-extent, extent), ylim=(-extent, extent), aspect="equal", title=title)
-    ax.set_xticks([]), ax.set_yticks([])
-
-
-def live_gan(target, steps: int, every: int = 250, n: int = 1000):
-    """A training callback that redraws G's samples on D's contours every ``every`` steps
-    and at the last step (``steps - 1``), in one figure that updates in place."""
-    def draw(fig, i, gan):
-        with torch.random.fork_rng():  # drawing must not change the training's random numbers
-            draw_gan_state(fig, gan, target, n, title=f"step {i + 1} of {steps}")
-    return widgets.LiveTraining(draw, every=every, last=steps - 1, figsize=(4, 4))
-
-
-def draw_dirac_gan(fig, method: str = "simultaneous", h: float = 0.2, gamma: float = 0.0,
-                   lam: float = 0.0, steps: int = 200):
-    """Phase portrait of the Dirac-GAN: the field v(theta, psi) and one trajectory
-    (gamma: R1's damping; lam: ODE-GAN's gradient regulariser)."""
-    traj = dirac.trajectory(dirac.METHODS[method], h, steps, gamma, lam=lam)
-    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
-    s = np.linspace(-2.5, 2.5, 15)
-    T, P = np.meshgrid(s, s)
-    ax1.quiver(T, P, *dirac.field(T, P, gamma, lam), color="0.6", angles="xy")
-    ax1.plot(traj[:, 0], traj[:, 1], ".-", ms=2, lw=0.8)
-    ax1.plot(*traj[0], "go", label="start")
-    ax1.plot(0, 0, "k*", ms=10, label="equilibrium")
-    ax1.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), xlabel="theta (generator)",
-            ylabel="psi (discriminator)",
-            title=f"{method}, h = {h:.2f}, gamma = {gamma:.2f}, lambda = {lam:.2f}")
-    ax1.legend(loc="lower left", fontsize=8)
-    ax2.semilogy(dirac.distance(traj) + 1e-12)
-    ax2.set(xlabel="step", ylabel="distance to (0, 0)", title="convergence?")
-    # fixed margins: tight_layout measures every tick label and costs ~100 ms per update
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.25)

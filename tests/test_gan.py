@@ -163,9 +163,9 @@ def test_fit_adversarial_learns_a_gaussian_mean():
 
 
 def test_conditional_dcgan_shapes_and_labels_matter():
-    from gmcourse.gan_recipes import DigitsGANConfig, dcgan
+    from gmcourse import recipes
     torch.manual_seed(0)
-    gan = dcgan(DigitsGANConfig(conditional=True)).eval()
+    gan = recipes.CGAN_DIGITS.build(recipes.CGAN_DIGITS.config).eval()
     y = torch.arange(6) % 3
     x = gan.sample(6, y)
     assert x.shape == (6, 1, 8, 8) and 0 <= x.min() and x.max() <= 1
@@ -179,13 +179,11 @@ def test_dcgan_trains_on_mnist_in_the_smoke_setting():
     """The image code runs on CPU on 28x28 MNIST read from IDX files (GMCOURSE_DATA)."""
     from conftest import require_mnist
     require_mnist()
-    from gmcourse.data import load_images
-    from gmcourse.gan_recipes import dcgan, digits_config, train_dcgan
-    x, y = load_images("mnist", "test", labels=True, limit=256)
+    from gmcourse import recipes
     for variant in ("gan", "wgan-gp"):
-        cfg = digits_config(variant, conditional=True, dataset="mnist", steps=3, channels=16)
-        gan = dcgan(cfg, image_shape=(1, 28, 28))
-        h = train_dcgan(gan, cfg, x, y, progress=False)
+        recipe = recipes.dcgan(variant, conditional=True, dataset="mnist", split="test",
+                               limit=256, steps=3, channels=16)
+        gan, h = recipes.train(recipe, steps=3, progress=False)
         assert h.steps == 3
         assert gan.sample(4, torch.arange(4)).shape == (4, 1, 28, 28)
 

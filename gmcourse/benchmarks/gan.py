@@ -1,7 +1,7 @@
 """GANs on the ring of 8 and the grid of 25 (3 seeds), the conditional DCGAN on digits,
 and the chapters' widget update time.
 
-Chapter 03's tuned Wasserstein GAN (``gan_recipes.TUNED_WGAN``: WGAN-GP, penalty weight 1,
+Chapter 03's tuned Wasserstein GAN (``recipes.TUNED_WGAN``: WGAN-GP, penalty weight 1,
 2 critic steps, Adam lr 1e-3 with beta1 0 and a cosine decay): 1,500 generator steps on the
 ring, 8,000 on the grid. Target (issue 16): 8/8 and >= 24/25 modes with >= 75% high-quality
 samples on every seed, each run <= 90 s at GMCOURSE_THREADS=1. ``seconds`` is the slowest
@@ -13,8 +13,8 @@ samples classified as the requested class >= 90% of the time, in <= 3 minutes.
 Published (PacGAN, Table 3): PacGAN4 ring 7.8/8 at 95.9%, grid 24.8/25 at 93.6%;
 VEEGAN ring 8/8 at 52.9%, grid 24.6/25 at 40%.
 
-"vanilla GAN" is ``gan_experiments.VANILLA`` (non-saturating loss, Adam 1e-3, 3,000 steps),
-reported as measured. "best recipe" is ``gan_experiments.BEST``, one recipe for both
+"vanilla GAN" is ``recipes.VANILLA`` (non-saturating loss, Adam 1e-3, 3,000 steps),
+reported as measured. "best recipe" is ``recipes.BEST``, one recipe for both
 targets: R1 penalty (gamma 0.03), a moving average of G, lr 2e-3 decayed to 0 over 7,000
 steps, then discriminator rejection sampling after 500 calibration steps of D. Its rows
 count the samples DRS accepts; ``seconds`` is the slowest seed's training (calibration
@@ -25,7 +25,7 @@ import time
 
 
 from ..gan_experiments import coverage_run
-from ..gan_recipes import BEST, VANILLA, recipe
+from ..recipes import BEST, VANILLA, but
 
 
 def _coverage_rows(profile):
@@ -35,7 +35,7 @@ def _coverage_rows(profile):
         for name, base in (("vanilla GAN", VANILLA), ("best recipe", BEST)):
             runs = []
             for seed in seeds:
-                cfg = recipe(base, target=target, seed=seed,
+                cfg = but(base, target=target, seed=seed,
                              steps=300 if profile == "smoke" else base.train.steps)
                 r = coverage_run(cfg)
                 runs.append(r)
@@ -55,7 +55,7 @@ def _coverage_rows(profile):
 
 def _wgan_rows(profile):
     from ..gan_experiments import summarise
-    from ..gan_recipes import TUNED_STEPS, train_wgan, tuned_wgan
+    from ..recipes import TUNED_STEPS, train_wgan, tuned_wgan
     seeds = [0] if profile == "smoke" else [0, 1, 2]
     rows = []
     for target, steps in TUNED_STEPS.items():
@@ -75,24 +75,19 @@ def _wgan_rows(profile):
 def _cgan_row(profile):
     import torch
     from ..classifier import digit_classifier
-    from ..gan_recipes import dcgan, digits_config, train_dcgan
-    from ..config import seed_everything
-    from ..data import load_images
-    cfg = digits_config(conditional=True, steps=100 if profile == "smoke" else 2500)
-    seed_everything(cfg.seed)
-    x, y = load_images("digits", "train", labels=True)
-    gan = dcgan(cfg)
+    from .. import recipes
+    steps = 100 if profile == "smoke" else recipes.CGAN_DIGITS.config.train.steps
     t0 = time.perf_counter()
-    train_dcgan(gan, cfg, x, y, progress=False)
+    gan, _ = recipes.train(recipes.CGAN_DIGITS, steps=steps, progress=False)
     seconds = time.perf_counter() - t0
     labels = torch.arange(1000) % 10
     acc = digit_classifier().accuracy(gan.sample(1000, labels), labels)
     return {"metric": "conditional DCGAN on digits: classified as requested", "value": acc,
-            "seconds": seconds, "steps": cfg.train.steps}
+            "seconds": seconds, "steps": steps}
 
 
 def _widget_row():
-    from ..gan_experiments import draw_dirac_gan
+    from ..figures import draw_dirac_gan
     from ..widgets import update_ms
     times, _ = update_ms(draw_dirac_gan, [{"method": m, "h": 0.3, "gamma": 0.1}
                                           for m in ("simultaneous", "alternating", "rk4")])
