@@ -98,7 +98,10 @@ for j, (m, r) in enumerate(runs.items()):
     ax.set(title=f"{m}: Lipschitz constant ~ {r['lipschitz']:.2f}", xlabel="generator step",
            ylabel="distance (units of x)")
     ax.legend(fontsize=8)
-    figures.draw_gan_state(fig, r["gan"], r["target"], ax=axes[1, j], title=f"{m}\n{r['coverage']}")
+    cov = r["coverage"]
+    figures.draw_gan_state(fig, r["gan"], r["target"], ax=axes[1, j],
+                           title=f"{m}: {cov.modes}/{cov.total} modes\n"
+                                 f"{100 * cov.high_quality:.1f}% high quality")
 fig.tight_layout()
 for m, r in runs.items():
     print(f"{m:8s} {r['coverage']}; critic Lipschitz ~ {r['lipschitz']:.2f}; "
@@ -114,8 +117,8 @@ for m, r in runs.items():
 #   Lipschitz constraint".
 # * The **gradient penalty** at the paper's settings is soft (the measured constant can
 #   exceed 1), and five critic steps per generator step do not bring the critic to its
-#   optimum while the generator keeps moving: the estimate lags the exact $W_1$, can turn
-#   negative, and oscillates with it.
+#   optimum while the generator keeps moving: the estimate lags the exact $W_1$, swings
+#   below 0 (a critic that ranks the fakes above the data for a while) and oscillates.
 # * **Spectral normalisation** makes every layer 1-Lipschitz, so the whole critic is at
 #   most 1-Lipschitz, usually much less (the product of per-layer bounds is loose): its
 #   estimate is a small lower bound of $W_1$. Its training is the smoothest of the three.
@@ -130,8 +133,9 @@ for m, r in runs.items():
 # so that the last ones sharpen the modes instead of moving mass between them, two critic
 # steps instead of five halve the price of a generator step, and a weight $\lambda = 1$
 # keeps the penalty from dominating a loss whose scale here is a distance of about 1.
-# The live view above ends with sharp modes and the critic's red bumps on them, where the
-# paper-default WGAN-GP's samples were still spread around the ring.
+# The live view above ends with sharp modes and the critic's red bumps on them, thin
+# threads of samples still joining neighbouring modes; the paper-default WGAN-GP's samples
+# lie on one arc across the ring, and its critic is a smooth slope along that arc.
 #
 # The critic's number is a training signal, not a measurement; the exact $W_1$ of samples
 # (chapter 01) is the one to report. Only with the generator held fixed does the critic
