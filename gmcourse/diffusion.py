@@ -20,9 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-# ----------------------------------------------------------------------------------
-# Noise schedules: beta_1..beta_T as float64 tensors (T,)
-# ----------------------------------------------------------------------------------
+# --- noise schedules: beta_1..beta_T as float64 tensors (T,) ---------------------------
 
 
 def linear_beta(T: int = 1000, beta_1: float = 1e-4, beta_T: float = 0.02) -> torch.Tensor:

@@ -6,7 +6,7 @@ without a browser (``widgets.live`` shows it with controls; ``widgets.update_ms`
     02  draw_dirac_gan, draw_gan_state    02-03  live_gan (a training callback)
     04  draw_latent_traversal             05  flow_stages, draw_flow_stages
     06  draw_receptive_field              07  draw_guidance
-    08  draw_annealed_langevin
+    08  draw_annealed_langevin            10  flow_sampler_state, draw_flow_sampler
 """
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ import numpy as np
 import torch
 
 from . import dirac, widgets
-from .data import GaussianMixture
+from .data import GaussianMixture, ring8
 from .divergences import F_DIVERGENCES, blurred_lines, parallel_lines
 from .divfit import LiveFit
+from .flow_matching import SOLVERS
 from .intro import sinh_map, sinh_map_log_prob
+from .metrics import mode_coverage
 from .score import MixtureScore, annealed_langevin, geometric_sigmas, langevin, mode_weights, two_modes
 from .viz import grid_points, image_grid
 
@@ -35,10 +37,14 @@ def draw_change_of_variables(fig, a: float = 1.0, n: int = 20_000):
     z = torch.linspace(-3, 3, 200)
     ax1.plot(z, sinh_map(z, a))
     ax1.set(title=f"x = f(z) = sinh({a:.2f} z) / {a:.2f}", xlabel="z", ylabel="x", ylim=(-4, 4))
-    ax2.hist(x.clamp(-4, 4).numpy(), bins=80, range=(-4, 4), density=True, alpha=0.5,
+    # every sample counts (no clamping: that would pile the tails into the edge bins), so
+    # the bars integrate to the mass inside [-4, 4], as the density does
+    inside = (x.abs() < 4).float().mean().item()
+    ax2.hist(x.numpy(), bins=80, range=(-4, 4), weights=np.full(n, 80 / (8 * n)), alpha=0.5,
              label="histogram of f(z)")
     ax2.plot(grid, sinh_map_log_prob(grid, a).exp(), "k", label="p_z(f^-1(x)) |df^-1/dx|")
-    ax2.set(title="density of x", xlabel="x", ylim=(0, 0.8))
+    ax2.set(title=f"density of x ({100 * inside:.1f}% of the mass in [-4, 4])", xlabel="x",
+            ylim=(0, 0.8))
     ax2.legend(loc="upper right", fontsize=8)
     # fixed margins: tight_layout measures every tick label and costs ~100 ms per update
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
@@ -189,7 +195,9 @@ def draw_latent_traversal(fig, z1: float = 0.0, z2: float = 0.0, *, model, codes
     codes, labels = torch.as_tensor(codes).cpu().numpy(), torch.as_tensor(labels).cpu().numpy()
     ax1 = fig.add_axes((0.08, 0.12, 0.5, 0.78))  # fixed layout: tight_layout is slow
     ax2 = fig.add_axes((0.64, 0.12, 0.33, 0.78))
-    ax1.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5)
+    sc = ax1.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4, vmin=-0.5, vmax=9.5)
+    ax1.legend(*sc.legend_elements(), title="digit", fontsize=6, title_fontsize=7, ncol=2,
+               loc="upper left", markerscale=0.7, handletextpad=0.1, columnspacing=0.5)
     ax1.plot([z1], [z2], "k*", ms=16)
     ax1.set(xlim=(-extent, extent), ylim=(-extent, extent), xlabel="z1", ylabel="z2",
             title="posterior means (colour: digit)")
@@ -311,3 +319,43 @@ def draw_annealed_langevin(fig, eps: float = 0.1, steps: int = 50, levels: int =
     ax.set(xlim=(-10, 10), ylim=(-10, 10), aspect="equal",
            title=f"{'plain' if levels == 1 else f'annealed, {levels} levels'}: weight of the "
                  f"lower-left mode {w[0]:.2f} (true 0.20)")
+
+
+# --- chapter 10 ----------------------------------------------------------------------
+
+FLOW_STEPS = (1, 2, 4, 10, 20, 50)
+
+
+def flow_sampler_state(flows: dict, n: int = 600, n_paths: int = 40, seed: int = 0) -> dict:
+    """Every (coupling, solver, steps) sample of the flows {coupling name: FlowMatching},
+    from the same source points, with the first ``n_paths`` trajectories: what the widget
+    shows, computed once so that each update only draws."""
+    ring = ring8()
+    x0 = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
+    state = {}
+    for coupling, flow in flows.items():
+        for solver_name, solver in SOLVERS.items():
+            for steps in FLOW_STEPS:
+                x, path = flow.sample(n, steps, solver, x0=x0, return_path=True)
+                state[coupling, solver_name, steps] = {
+                    "x": x.numpy(), "path": path[:, :n_paths].numpy(), "cov": mode_coverage(x, ring)}
+    return state
+
+
+def draw_flow_sampler(fig, steps: int = 10, solver: str = "Euler", coupling: str = "independent",
+                      state=None):
+    """Left: trajectories from t = 0 (grey) to t = 1 (black); right: the samples, with their
+    mode coverage of ring-8."""
+    s = state[coupling, solver, steps]
+    ax1, ax2 = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.04, right=0.98, top=0.88, bottom=0.06, wspace=0.1)
+    path = s["path"]
+    ax1.plot(path[:, :, 0], path[:, :, 1], "-", lw=0.6, color="tab:blue", alpha=0.6)
+    ax1.plot(path[0, :, 0], path[0, :, 1], ".", color="0.6", ms=3)
+    ax1.plot(path[-1, :, 0], path[-1, :, 1], "k.", ms=3)
+    ax1.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xticks=[], yticks=[],
+            title=f"{len(path[0])} trajectories, {coupling} coupling")
+    ax2.plot(s["x"][:, 0], s["x"][:, 1], ".", ms=2)
+    ax2.set(xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), aspect="equal", xticks=[], yticks=[],
+            title=f"{solver}, {steps} steps: {s['cov'].modes}/8 modes, "
+                  f"{100 * s['cov'].high_quality:.0f}% high quality")
