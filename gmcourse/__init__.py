@@ -16,9 +16,9 @@ Modules (one per topic, read top to bottom):
     intro        chapter 00: the smallest differentiable generator, change of variables
     divergences  chapter 01: f-divergences, MMD, Wasserstein distances and their estimators
     divfit       chapter 01: fitting Gaussians and mixtures under each divergence
-    gan          chapter 02: the GAN game, its objectives, penalties and rejection sampling
+    gan          chapters 02-03: the GAN game, its objectives, penalties, Lipschitz constraints
     dirac        chapter 02: the Dirac-GAN and the dynamics of its updates
-    wgan         chapter 03: Wasserstein objectives and Lipschitz constraints
+    wgan         chapter 03: the three Wasserstein critics, their W1 and Lipschitz estimates
     vae          chapter 04: the VAE, IWAE, the plain autoencoder, a linear-Gaussian model
     vqvae        chapter 04: the VQ-VAE
     flows        chapter 05: normalizing flows (planar, affine coupling, ActNorm, 1x1 conv)

@@ -3,6 +3,7 @@ a matplotlib figure from the families' public APIs, so that tests and benchmarks
 without a browser (``widgets.live`` shows it with controls; ``widgets.update_ms`` times it).
 
     00  draw_change_of_variables          01  divergence_fit_draw, draw_parallel_lines
+    02  draw_dirac_gan, draw_gan_state    02-03  live_gan (a training callback)
     04  draw_latent_traversal             05  flow_stages, draw_flow_stages
     06  draw_receptive_field              07  draw_guidance
     08  draw_annealed_langevin            10  flow_sampler_state, draw_flow_sampler
@@ -14,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from . import dirac, widgets
 from .data import GaussianMixture, ring8
 from .divergences import F_DIVERGENCES, blurred_lines, parallel_lines
 from .divfit import LiveFit
@@ -130,6 +132,57 @@ def draw_parallel_lines(fig, theta: float = 1.0):
             title=f"JS {now['JS']:.3f}   TV {now['TV']:.2f}   KL {now['KL']:.3g}   W1 {now['W1']:.2f}")
     ax2.legend(loc="upper center", fontsize=8, ncol=2)
     fig.subplots_adjust(left=0.04, right=0.98, bottom=0.15, top=0.88, wspace=0.15)
+
+
+# --- chapters 02-03 ------------------------------------------------------------------
+
+
+def draw_gan_state(fig, gan, target, n: int = 1000, extent: float | None = None,
+                   title: str = "", x_fake=None, ax=None):
+    """Samples of G over the data, on the discriminator's (or critic's) contours."""
+    extent = extent or target.extent
+    xx, yy, pts = grid_points(extent, 80)
+    with torch.no_grad():
+        d = gan.discriminate(pts.to(next(gan.D.parameters()).device)).reshape(80, 80).cpu()
+        x_fake = gan.sample(n).cpu() if x_fake is None else x_fake
+    x_real = target.sample(n, generator=torch.Generator().manual_seed(0))
+    ax = ax or fig.gca()
+    ax.contourf(xx, yy, d, levels=20, cmap="coolwarm", alpha=0.6)
+    ax.scatter(x_real[:, 0], x_real[:, 1], s=2, c="k", alpha=0.4, label="data")
+    ax.scatter(x_fake[:, 0], x_fake[:, 1], s=2, c="gold", alpha=0.6, label="G(z)")
+    ax.set(xlim=(-extent, extent), ylim=(-extent, extent), aspect="equal", title=title)
+    ax.set_xticks([]), ax.set_yticks([])
+
+
+def live_gan(target, steps: int, every: int = 250, n: int = 1000):
+    """A training callback that redraws G's samples on D's contours every ``every`` steps
+    and at the last step (``steps - 1``), in one figure that updates in place."""
+    def draw(fig, i, gan):
+        with torch.random.fork_rng():  # drawing must not change the training's random numbers
+            draw_gan_state(fig, gan, target, n, title=f"step {i + 1} of {steps}")
+    return widgets.LiveTraining(draw, every=every, last=steps - 1, figsize=(4, 4))
+
+
+def draw_dirac_gan(fig, method: str = "simultaneous", h: float = 0.2, gamma: float = 0.0,
+                   lam: float = 0.0, steps: int = 200):
+    """Phase portrait of the Dirac-GAN: the field v(theta, psi) and one trajectory
+    (gamma: R1's damping; lam: ODE-GAN's gradient regulariser)."""
+    traj = dirac.trajectory(dirac.METHODS[method], h, steps, gamma, lam=lam)
+    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
+    s = np.linspace(-2.5, 2.5, 15)
+    T, P = np.meshgrid(s, s)
+    ax1.quiver(T, P, *dirac.field(T, P, gamma, lam), color="0.6", angles="xy")
+    ax1.plot(traj[:, 0], traj[:, 1], ".-", ms=2, lw=0.8)
+    ax1.plot(*traj[0], "go", label="start")
+    ax1.plot(0, 0, "k*", ms=10, label="equilibrium")
+    ax1.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), xlabel="theta (generator)",
+            ylabel="psi (discriminator)",
+            title=f"{method}, h = {h:.2f}, gamma = {gamma:.2f}, lambda = {lam:.2f}")
+    ax1.legend(loc="lower left", fontsize=8)
+    ax2.semilogy(dirac.distance(traj) + 1e-12)
+    ax2.set(xlabel="step", ylabel="distance to (0, 0)", title="convergence?")
+    # fixed margins: tight_layout measures every tick label and costs ~100 ms per update
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
 
 
 # --- chapter 04 ----------------------------------------------------------------------

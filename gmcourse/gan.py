@@ -1,27 +1,35 @@
-"""Generative adversarial networks (chapter 02), and the conditional DCGAN of chapter 03.
+"""Generative adversarial networks (chapters 02-03): the game, its objectives, penalties
+and Lipschitz constraints.
 
-Symbols (Goodfellow et al. 2014; Nowozin et al. 2016):
+Symbols (Goodfellow et al. 2014; Nowozin et al. 2016; Arjovsky et al. 2017):
     G(z)       generator, z ~ p_z = N(0, I); its samples have the implicit density p_g
     D(x)       discriminator, D(x) = sigmoid(d(x)); ``D`` here returns the logit d(x)
+               (a WGAN's critic f(x): the same network, an unbounded output)
     V(D, G)    E_p log D(x) + E_z log(1 - D(G(z)))                      Eq. (1)
     D*(x)      p(x) / (p(x) + p_g(x)), the best D for a fixed G       Eq. (2)
-    f, f*      a convex function and its conjugate; D_f(P || Q) = E_q f(p / q)
-    T(x)       g_f(V(x)), the f-GAN critic; E_p T - E_q f*(T) <= D_f(P || Q)
+    f, f^*     an f-divergence's convex function and its convex conjugate (Legendre
+               transform); D_f(P || Q) = E_q f(p / q)
+    T(x)       g_f(V(x)), the f-GAN critic; E_p T - E_q f^*(T) <= D_f(P || Q)
+    x_hat      eps x + (1 - eps) G(z), eps ~ U[0, 1]: where WGAN-GP's penalty is taken
 
-A loss is an object with ``d_loss(d_real, d_fake)`` and ``g_loss(d_fake)``: the two
-players' objectives, each to be minimised. ``GAN(G, D, loss)`` holds both networks and
-the lecture's verbs (``sample``, ``d_loss``, ``g_loss``); ``gmcourse.train.fit_adversarial``
-alternates their steps. Wasserstein losses and Lipschitz constraints live in ``wgan.py``.
+``GAN(G, D, objective, penalty=..., constraint=...)`` is the game; three kinds of objects
+configure it:
+    objective   ``d_loss(d_real, d_fake)``, ``g_loss(d_fake)``: each player's loss, minimised
+    penalty     ``penalty(gan, x_real, x_fake, y, d_real)``: added to D's loss (R1, GP)
+    constraint  ``wrap(D) -> D`` once, ``after_step(D)`` after each D step (clipping, SN)
+Every call of D goes through ``GAN.discriminate``, which packs samples and passes labels.
+``gmcourse.train.adversarial_step`` alternates the players' steps.
 """
 from __future__ import annotations
 
-import copy
 import math
 import warnings
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .nn import EMA
 
 # --- the players' objectives -----------------------------------------------------------
 
@@ -63,7 +71,18 @@ class Hinge:
         return -d_fake.mean()
 
 
-# f-GAN (Nowozin et al. 2016, Table 6): output activation g_f, conjugate f*, and f'(u),
+class Wasserstein:
+    """The critic maximises E_p f - E_{p_g} f (W1 by duality, if f is 1-Lipschitz);
+    the generator maximises E_{p_g} f (Arjovsky et al. 2017, Eq. 3)."""
+
+    def d_loss(self, d_real, d_fake):  # -(E_p f(x) - E_{p_g} f(x))
+        return d_fake.mean() - d_real.mean()
+
+    def g_loss(self, d_fake):
+        return -d_fake.mean()
+
+
+# f-GAN (Nowozin et al. 2016, Table 6): output activation g_f, conjugate f^*, and f'(u),
 # which gives the optimal critic T*(x) = f'(p(x) / q(x)). "js" is 2 JS(P, Q) with this f.
 F_DIVERGENCES = {
     "kl": (lambda v: v, lambda t: torch.exp(t - 1), lambda u: 1 + torch.log(u)),
@@ -75,13 +94,13 @@ F_DIVERGENCES = {
 
 
 class FGAN:
-    """Variational divergence minimisation: D maximises E_p T - E_q f*(T), T = g_f(V)."""
+    """Variational divergence minimisation: D maximises E_p T - E_q f^*(T), T = g_f(V)."""
 
     def __init__(self, divergence: str = "kl"):
         self.divergence = divergence
         self.g_f, self.f_star, self.f_prime = F_DIVERGENCES[divergence]
 
-    def bound(self, v_real, v_fake):  # E_p T - E_q f*(T) <= D_f(P || Q)     (Nowozin Eq. 6)
+    def bound(self, v_real, v_fake):  # E_p T - E_q f^*(T) <= D_f(P || Q)   (Nowozin Eq. 6)
         return self.g_f(v_real).mean() - self.f_star(self.g_f(v_fake)).mean()
 
     def d_loss(self, d_real, d_fake):
@@ -91,60 +110,103 @@ class FGAN:
         return -self.g_f(d_fake).mean()
 
 
-def r1_penalty(d_real, x_real):
-    """E_p ||grad_x d(x)||^2 on real data (Mescheder et al. 2018, Eq. 9); scale by gamma/2."""
-    (g,) = torch.autograd.grad(d_real.sum(), x_real, create_graph=True)
-    return g.pow(2).flatten(1).sum(1).mean()
-
-
 def optimal_discriminator(log_p, log_p_g):
     """D*(x) = p / (p + p_g) = sigmoid(log p - log p_g), from two log-densities (n,)."""
     return torch.sigmoid(log_p - log_p_g)  # Eq. (2)
 
 
+# --- penalties on D's loss: one call, penalty(gan, x_real, x_fake, y, d_real) ----------------
+
+
+def r1_penalty(d_real, x_real):
+    """E_p ||grad_x d(x)||^2 on real data (Mescheder et al. 2018, Eq. 9)."""
+    (g,) = torch.autograd.grad(d_real.sum(), x_real, create_graph=True)
+    return g.pow(2).flatten(1).sum(1).mean()
+
+
+class R1:
+    """gamma/2 E_p ||grad_x d(x)||^2: damps D where the data are (Mescheder et al. 2018)."""
+    on_real = True  # D's loss must differentiate d(x_real) with respect to x_real
+
+    def __init__(self, gamma: float = 10.0):
+        self.gamma = gamma
+
+    def __call__(self, gan, x_real, x_fake, y, d_real):
+        return self.gamma / 2 * r1_penalty(d_real, x_real)
+
+
+class GradientPenalty:
+    """WGAN-GP (Gulrajani et al. 2017, Alg. 1, line 7): lam (||grad f(x_hat)||_2 - 1)^2."""
+    on_real = False
+
+    def __init__(self, lam: float = 10.0):
+        self.lam = lam
+
+    def __call__(self, gan, x_real, x_fake, y=None, d_real=None):
+        eps = torch.rand(len(x_real), *[1] * (x_real.dim() - 1), device=x_real.device)
+        x_hat = (eps * x_real.detach() + (1 - eps) * x_fake.detach()).requires_grad_(True)
+        (g,) = torch.autograd.grad(gan.discriminate(x_hat, y).sum(), x_hat, create_graph=True)
+        return self.lam * (g.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+# --- Lipschitz constraints on D: wrap(D) once, after_step(D) after each D step -------------
+
+
+class WeightClipping:
+    """WGAN (Arjovsky et al. 2017, Alg. 1, line 7): w <- clip(w, -c, c) after each step."""
+
+    def __init__(self, c: float = 0.01):
+        self.c = c
+
+    def wrap(self, D: nn.Module) -> nn.Module:
+        return D
+
+    @torch.no_grad()
+    def after_step(self, D: nn.Module):
+        for w in D.parameters():
+            w.clamp_(-self.c, self.c)
+
+
+def spectral_norm(net: nn.Module) -> nn.Module:
+    """Spectral normalisation of every linear and conv layer (one power iteration a step)."""
+    for name, m in net.named_children():
+        if isinstance(m, (nn.Linear, nn.Conv2d)):
+            setattr(net, name, nn.utils.parametrizations.spectral_norm(m))
+        else:
+            spectral_norm(m)
+    return net
+
+
+class SpectralNorm:
+    """SNGAN (Miyato et al. 2018): W / sigma_max(W) in every layer, so each is 1-Lipschitz."""
+
+    def wrap(self, D: nn.Module) -> nn.Module:
+        return spectral_norm(D)
+
+    def after_step(self, D: nn.Module):
+        pass
+
+
 # --- the model ---------------------------------------------------------------------------
 
 
-class EMA(nn.Module):
-    """An exponential moving average of a network's weights (Yazici et al. 2019).
-
-    The decay warms up as min(decay, (1 + t) / (10 + t)) after t updates, so that the
-    average forgets the random initialisation and the early, fast-moving weights.
-    """
-
-    def __init__(self, net: nn.Module, decay: float = 0.999):
-        super().__init__()
-        self.net, self.decay = copy.deepcopy(net).requires_grad_(False), decay
-        self.register_buffer("t", torch.zeros((), dtype=torch.long))
-
-    @torch.no_grad()
-    def update(self, net: nn.Module):
-        self.t += 1
-        beta = min(self.decay, (1 + self.t.item()) / (10 + self.t.item()))
-        for a, b in zip(self.net.state_dict().values(), net.state_dict().values()):
-            a.lerp_(b, 1 - beta) if a.is_floating_point() else a.copy_(b)
-
-    def forward(self, *args):
-        return self.net(*args)
-
-
 class GAN(nn.Module):
-    """Generator G and discriminator D playing the game that ``loss`` defines.
+    """Generator G and discriminator D playing the game that ``objective`` defines.
 
     latent_dim: size of z. pack: D judges ``pack`` samples at once (PacGAN, Lin et al.
-    2018), so its input has pack times the channels. r1: weight gamma of the R1 penalty.
-    ema: decay of an averaged copy of G that ``sample`` uses (None: sample from G).
-    n_classes: a conditional GAN (Mirza & Osindero 2014): G(z, y) and D(x, y).
-    penalty(gan, x_real, x_fake, y) and constraint(D) add the Wasserstein critics' terms.
+    2018), so its input has pack times the channels. penalty: R1 or GradientPenalty.
+    constraint: WeightClipping or SpectralNorm. ema: decay of an averaged copy of G that
+    ``sample`` uses (None: sample from G). n_classes: a conditional GAN (Mirza &
+    Osindero 2014): G(z, y) and D(x, y).
     """
 
-    def __init__(self, G: nn.Module, D: nn.Module, loss=None, latent_dim: int = 2, *,
-                 pack: int = 1, r1: float = 0.0, ema: float | None = None,
-                 n_classes: int | None = None, penalty=None, constraint=None):
+    def __init__(self, G: nn.Module, D: nn.Module, objective=None, latent_dim: int = 2, *,
+                 pack: int = 1, penalty=None, constraint=None, ema: float | None = None,
+                 n_classes: int | None = None):
         super().__init__()
-        self.G, self.D = G, D
-        self.objective = loss or NonSaturating()
-        self.latent_dim, self.pack, self.r1, self.n_classes = latent_dim, pack, r1, n_classes
+        self.G, self.D = G, constraint.wrap(D) if constraint is not None else D
+        self.objective = objective or NonSaturating()
+        self.latent_dim, self.pack, self.n_classes = latent_dim, pack, n_classes
         self.penalty, self.constraint = penalty, constraint
         self.G_ema = EMA(G, ema) if ema else None
 
@@ -175,14 +237,12 @@ class GAN(nn.Module):
         """The discriminator's loss on a real batch and as many fresh fakes."""
         with torch.no_grad():  # D's step needs no gradient through G
             x_fake = self.generate(len(x_real), y)
-        if self.r1:
+        if getattr(self.penalty, "on_real", False):
             x_real = x_real.detach().requires_grad_(True)
         d_real, d_fake = self.discriminate(x_real, y), self.discriminate(x_fake, y)
         loss = self.objective.d_loss(d_real, d_fake)
-        if self.r1:
-            loss = loss + self.r1 / 2 * r1_penalty(d_real, x_real)
         if self.penalty is not None:
-            loss = loss + self.penalty(self, x_real, x_fake, y)
+            loss = loss + self.penalty(self, x_real, x_fake, y, d_real)
         return loss
 
     def g_loss(self, n: int, y=None):
@@ -191,7 +251,7 @@ class GAN(nn.Module):
 
     def after_d_step(self):
         if self.constraint is not None:
-            self.constraint(self.D)
+            self.constraint.after_step(self.D)
 
     def after_g_step(self):
         if self.G_ema is not None:
@@ -211,10 +271,12 @@ def rejection_sample(gan: GAN, n: int, gamma: float = 0.0, eps: float = 1e-6,
     sampling from p_g exp(d); gamma < 0 accepts more. Returns (samples (n, ...), rate);
     warns and returns fewer samples when fewer than n were accepted in ``max_rounds``.
     """
+    if gan.pack != 1:
+        raise ValueError("rejection sampling needs one logit per sample (pack = 1)")
     kept, tried, d_max = [], 0, -float("inf")
     for _ in range(max_rounds):
         x = gan.sample(batch)
-        d = gan.D(x).reshape(-1)  # needs pack == 1: one logit per sample
+        d = gan.discriminate(x)
         d_max = max(d_max, d.max().item())
         F_x = d - d_max - torch.log1p(-torch.exp(d - d_max - eps)) - gamma
         kept.append(x[torch.rand_like(d) < torch.sigmoid(F_x)])

@@ -34,6 +34,8 @@ class ModeCoverage:
         return (self.weights - target.weights.float()).abs().max().item()
 
     def __str__(self):
+        if self.modes == 0:  # no high-quality sample: no histogram to compare
+            return f"0/{self.total} modes, no high-quality samples"
         return (f"{self.modes}/{self.total} modes, {100 * self.high_quality:.1f}% "
                 f"high quality, reverse KL {self.reverse_kl:.3f}")
 

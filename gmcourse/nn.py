@@ -1,10 +1,11 @@
 """Shared networks. Model families take one of these as their backbone argument.
 
 Each family adds its networks in its own section below, so that one network serves
-every chapter that needs it.
+every chapter that needs it. ``EMA`` keeps a moving average of any network's weights.
 """
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -24,6 +25,29 @@ class MLP(nn.Sequential):
         if out_act is not None:
             layers.append(out_act)
         super().__init__(*layers)
+
+
+class EMA(nn.Module):
+    """An exponential moving average of a network's weights (Yazici et al. 2019).
+
+    The decay warms up as min(decay, (1 + t) / (10 + t)) after t updates, so that the
+    average forgets the random initialisation and the early, fast-moving weights.
+    """
+
+    def __init__(self, net: nn.Module, decay: float = 0.999):
+        super().__init__()
+        self.net, self.decay = copy.deepcopy(net).requires_grad_(False), decay
+        self.register_buffer("t", torch.zeros((), dtype=torch.long))
+
+    @torch.no_grad()
+    def update(self, net: nn.Module):
+        self.t += 1
+        beta = min(self.decay, (1 + self.t.item()) / (10 + self.t.item()))
+        for a, b in zip(self.net.state_dict().values(), net.state_dict().values()):
+            a.lerp_(b, 1 - beta) if a.is_floating_point() else a.copy_(b)
+
+    def forward(self, *args):
+        return self.net(*args)
 
 
 def sinusoidal_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0):

@@ -4,6 +4,7 @@ matplotlib figure, so tests call it without a browser and time it as a benchmark
     live(draw, **controls)   sliders/dropdowns -> draw(fig, **values) -> figure shown
     render_png(fig)          the PNG one update sends to the browser
     update_ms(draw, settings)  the time of each update, for the benchmarks
+    LiveTraining(draw, every)  a training callback that redraws one figure in place
 """
 from __future__ import annotations
 
@@ -61,68 +62,21 @@ def update_ms(draw, settings, figsize=(9, 3.5)) -> tuple[list[float], list[float
     return wall, cpu
 
 
-# --- chapters 02-03 ------------------------------------------------------------------
+class LiveTraining:
+    """A training callback ``(i, model)`` that redraws ``draw(fig, i, model)`` every
+    ``every`` steps and at step ``last``, in one figure that updates in place in a
+    notebook (one display handle); the final frame stays on the page."""
 
-def draw_dirac_gan(fig, method: str = "simultaneous", h: float = 0.2, gamma: float = 0.0,
-                   steps: int = 200):
-    """Phase portrait of the Dirac-GAN: the field v(theta, psi) and one trajectory."""
-    import numpy as np
-    from . import dirac
-
-    traj = dirac.trajectory(dirac.METHODS[method], h, steps, gamma)
-    ax1, ax2 = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.3, 1]})
-    s = np.linspace(-2.5, 2.5, 15)
-    T, P = np.meshgrid(s, s)
-    ax1.quiver(T, P, *dirac.field(T, P, gamma), color="0.6", angles="xy")
-    ax1.plot(traj[:, 0], traj[:, 1], ".-", ms=2, lw=0.8)
-    ax1.plot(*traj[0], "go", label="start")
-    ax1.plot(0, 0, "k*", ms=10, label="equilibrium")
-    ax1.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), xlabel="theta (generator)",
-            ylabel="psi (discriminator)", title=f"{method}, h = {h:.2f}, gamma = {gamma:.2f}")
-    ax1.legend(loc="lower left", fontsize=8)
-    ax2.semilogy(dirac.distance(traj) + 1e-12)
-    ax2.set(xlabel="step", ylabel="distance to (0, 0)", title="convergence?")
-    # fixed margins: tight_layout measures every tick label and costs ~100 ms per update
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.9, wspace=0.25)
-
-
-def draw_gan_state(fig, gan, target, n: int = 1000, extent: float | None = None,
-                   title: str = "", x_fake=None, ax=None):
-    """Samples of G over the data, on the discriminator's (or critic's) contours."""
-    import torch
-    from .viz import grid_points
-
-    extent = extent or target.extent
-    xx, yy, pts = grid_points(extent, 80)
-    with torch.no_grad():
-        d = gan.D(pts.to(next(gan.D.parameters()).device)).reshape(80, 80).cpu()
-        x_fake = gan.sample(n).cpu() if x_fake is None else x_fake
-    x_real = target.sample(n, generator=torch.Generator().manual_seed(0))
-    ax = ax or fig.gca()
-    ax.contourf(xx, yy, d, levels=20, cmap="coolwarm", alpha=0.6)
-    ax.scatter(x_real[:, 0], x_real[:, 1], s=2, c="k", alpha=0.4, label="data")
-    ax.scatter(x_fake[:, 0], x_fake[:, 1], s=2, c="gold", alpha=0.6, label="G(z)")
-    ax.set(xlim=(-extent, extent), ylim=(-extent, extent), aspect="equal", title=title)
-    ax.set_xticks([]), ax.set_yticks([])
-
-
-class LiveGAN:
-    """A training callback that redraws samples and D's contours every ``every`` steps.
-
-    ``fit_adversarial(gan, data, callback=LiveGAN(target))``: the figure updates in
-    place in a notebook (one display handle), and stays as the last frame.
-    """
-
-    def __init__(self, target, every: int = 250, n: int = 1000, figsize=(4, 4)):
-        self.target, self.every, self.n, self.figsize = target, every, n, figsize
+    def __init__(self, draw, every: int = 250, last: int | None = None, figsize=(4, 4)):
+        self.draw, self.every, self.last, self.figsize = draw, every, last, figsize
         self.handle = None
 
-    def __call__(self, i, gan):
-        if i % self.every and i != 0:
+    def __call__(self, i, model):
+        if i % self.every and i != self.last:
             return
         from IPython.display import display
         fig = plt.figure(figsize=self.figsize)
-        draw_gan_state(fig, gan, self.target, self.n, title=f"step {i}")
+        self.draw(fig, i, model)
         if self.handle is None:
             self.handle = display(fig, display_id=True)
         else:

@@ -6,9 +6,9 @@ import torch
 from scipy import integrate, stats
 from torch import nn
 
-from gmcourse.gan import (EMA, F_DIVERGENCES, FGAN, GAN, Hinge, LeastSquares, Minimax,
+from gmcourse.gan import (F_DIVERGENCES, FGAN, GAN, R1, Hinge, LeastSquares, Minimax,
                           NonSaturating, optimal_discriminator, r1_penalty, rejection_sample)
-from gmcourse.nn import MLP
+from gmcourse.nn import EMA, MLP
 from gmcourse.train import TrainConfig, adversarial_step, batches, fit_adversarial
 
 
@@ -201,3 +201,18 @@ def test_rejection_sampling_warns_when_it_runs_short():
     with pytest.warns(UserWarning, match="accepted only"):
         x, rate = rejection_sample(GAN(G, Spiky(), latent_dim=1), 100, batch=50, max_rounds=2)
     assert len(x) < 100 and rate < 0.1
+
+
+def test_every_2d_gan_recipe_trains_a_few_steps_and_samples():
+    """The 2D recipes of chapters 02-03 (not cached, so not in test_recipes' registry)."""
+    from gmcourse import recipes
+    configs = [recipes.VANILLA, recipes.BEST, *recipes.LOSS_RECIPES.values()]
+    for cfg in configs:
+        gan, target, hist = recipes.train_toy_gan(
+            recipes.but(cfg, steps=3, calibrate=min(cfg.calibrate, 2)), progress=False)
+        assert hist.steps == 3 and gan.sample(4).shape == (4, 2)
+        assert callable(gan.d_loss) and callable(gan.g_loss)
+    runs = [recipes.paper_wgan(m, steps=3) for m in ("clip", "gp", "sn")]
+    for run in runs + [recipes.tuned_wgan("grid25", steps=3)]:
+        r = recipes.train_wgan(run, progress=False)
+        assert r["gan"].sample(4).shape == (4, 2) and len(r["trace"]["step"]) >= 1
