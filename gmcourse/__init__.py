@@ -21,13 +21,20 @@ Modules (one per topic, read top to bottom):
     wgan         chapter 03: the three Wasserstein critics, their W1 and Lipschitz estimates
     vae          chapter 04: the VAE, IWAE, the plain autoencoder, a linear-Gaussian model
     vqvae        chapter 04: the VQ-VAE
+    vae_priors   chapter 04: the aggregate posterior, prior holes and a learned mixture prior
     flows        chapter 05: normalizing flows (planar, affine coupling, ActNorm, 1x1 conv)
     flows_spline chapter 05: rational-quadratic spline couplings
     flows_image  chapter 05: squeeze, split, logit, dequantization: Glow for images
     pixelcnn     chapter 06: masked convolutions, (gated) PixelCNN
+    transformer  chapter 06: a causal transformer over pixels or characters, cached sampling
     diffusion    chapter 07: DDPM, DDIM, classifier-free guidance, inpainting
     score        chapter 08: exact mixture scores, Langevin dynamics, NCSN
     sde          chapter 08: the SDE view, probability-flow ODE and its likelihood
+    ebm          chapter 08: an energy-based model trained by contrastive divergence
+    flow_matching chapter 10: probability paths, flow matching, reflow, consistency models
+    param        chapter 10: eps, x0, score and velocity as one model on a Gaussian path
+    diffusion_vlb chapter 11: diffusion as a hierarchical VAE, its variational bound
+    diffusion_edit chapter 11: DDIM inversion, interpolation, inverse problems
 
   measuring and showing
     metrics      mode coverage on 2D mixtures, FID, precision and recall, baselines

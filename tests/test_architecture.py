@@ -6,7 +6,8 @@ import gmcourse
 
 PKG = Path(gmcourse.__file__).parent
 FAMILIES = ["gan", "wgan", "vae", "vqvae", "flows", "flows_spline", "flows_image", "pixelcnn",
-            "diffusion", "score", "sde"]
+            "diffusion", "score", "sde", "flow_matching", "transformer", "ebm", "diffusion_vlb",
+            "diffusion_edit", "vae_priors", "param"]
 
 
 def _modules():
