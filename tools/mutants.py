@@ -76,12 +76,19 @@ def _worker_main(scratch: str) -> None:
         except Exception:  # an optional library: the tests that need it import it themselves
             pass
     os.chdir(scratch)
-    answer = sys.stdout
+    answer, child = sys.stdout, [0]
+
+    def stop(*_):  # the pass was interrupted: take the running tests down too
+        if child[0]:
+            os.kill(child[0], signal.SIGKILL)
+        os._exit(1)
+    signal.signal(signal.SIGTERM, stop)
     for line in sys.stdin:
         req = json.loads(line)
         log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
-        pid = os.fork()
+        pid = child[0] = os.fork()
         if pid == 0:  # the child: fresh gmcourse and tests, output into the log
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
             code = 3
             try:
                 os.dup2(log.fileno(), 1)
@@ -102,6 +109,7 @@ def _worker_main(scratch: str) -> None:
                 os.waitpid(pid, 0)
                 break
             time.sleep(0.02)
+        child[0] = 0
         log.seek(0)
         out = log.read()
         log.close()
@@ -132,15 +140,16 @@ class Worker:
         return json.loads(self.proc.stdout.readline())
 
     def close(self):
-        self.proc.stdin.close()
+        self.proc.terminate()  # stops a test run still in progress (after Ctrl-C)
         self.proc.wait(timeout=30)
 
 
 # --- the pass ---------------------------------------------------------------------------
 
-def apply(m: Mutant) -> str | None:
-    """The file's text with the mutant applied, or None when the snippet is not found once."""
-    path = ROOT / m.file
+def apply(m: Mutant, root: Path = ROOT) -> str | None:
+    """The text of ``root / m.file`` with the mutant applied, or None when the snippet is
+    not found exactly once."""
+    path = root / m.file
     text = path.read_text() if path.exists() else ""
     if text.count(m.original) != 1:
         return None
@@ -158,12 +167,11 @@ def _row(m: Mutant, status: str, seconds: float = 0.0, caught_by: str = "") -> d
 
 
 def run_one(m: Mutant, worker: Worker, timeout: float) -> dict:
-    mutated = apply(m)
+    target = worker.scratch / m.file  # the copy is the pristine snapshot the pass judges
+    mutated = apply(m, worker.scratch)
     if mutated is None:
-        path = ROOT / m.file
-        n = path.read_text().count(m.original) if path.exists() else 0
+        n = target.read_text().count(m.original) if target.exists() else 0
         return _row(m, "stale", caught_by=f"snippet found {n} times in {m.file}")
-    target = worker.scratch / m.file
     original = target.read_text()
     target.write_text(mutated)
     t0 = time.perf_counter()
