@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import data, viz, widgets
+from gmcourse import data, viz, figures, widgets
 from gmcourse.intro import (AffineFitConfig, dims_for_variance, fit_affine, histogram_check,
                             relative_error)
 
@@ -160,7 +160,7 @@ print(f"mass inside [-4, 4]: formula {check['mass_formula']:.4f}, samples {check
 
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as w
-widgets.live(widgets.draw_change_of_variables,
+widgets.live(figures.draw_change_of_variables,
              a=w.FloatSlider(value=1.0, min=0.1, max=2.5, step=0.1, description="a"))
 
 # %% [markdown]

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import widgets
+from gmcourse import figures, widgets
 from gmcourse.data import GaussianMixture, two_gaussians
 from gmcourse.divergences import (F_DIVERGENCES, blurred_lines, f_divergence_grid, kl_grid,
                                   kl_mc, parallel_lines)
@@ -186,7 +186,7 @@ fig.tight_layout()
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as w
 
-widgets.live(widgets.divergence_fit_draw(), figsize=(10, 3.6),
+widgets.live(figures.divergence_fit_draw(), figsize=(10, 3.6),
              separation=w.FloatSlider(value=4.0, min=0.5, max=6.0, step=0.25, description="separation"),
              weight=w.FloatSlider(value=0.5, min=0.1, max=0.9, step=0.05, description="left weight"),
              std_left=w.FloatSlider(value=0.5, min=0.3, max=1.5, step=0.05, description="std left"),
@@ -212,7 +212,7 @@ widgets.live(widgets.divergence_fit_draw(), figsize=(10, 3.6),
 
 # %%
 fig = plt.figure(figsize=(11, 3.6))
-widgets.draw_parallel_lines(fig, theta=1.0)
+figures.draw_parallel_lines(fig, theta=1.0)
 for theta in [0.0, 0.1, 1.0]:
     print(theta, {k: round(v, 4) for k, v in parallel_lines(theta).items()})
 
@@ -240,7 +240,7 @@ for theta in [0.1, 0.3, 0.6, 1.0]:
 # Slide $\theta$ (widget):
 
 # %% tags=["nbval-ignore-output"]
-widgets.live(widgets.draw_parallel_lines, figsize=(11, 3.6),
+widgets.live(figures.draw_parallel_lines, figsize=(11, 3.6),
              theta=w.FloatSlider(value=1.0, min=-2.0, max=2.0, step=0.05, description="theta"))
 
 # %% [markdown]

@@ -31,7 +31,7 @@ import numpy as np
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import data, gan, gan_experiments as ex, nn as gnn, viz, widgets
+from gmcourse import data, gan, gan_experiments as ex, nn as gnn, recipes, viz, widgets
 from gmcourse.classifier import digit_classifier
 
 device = setup(seed=0)
@@ -133,7 +133,7 @@ print(inspect.getsource(gnn.DCDiscriminator.forward))
 # (`gmcourse.classifier.digit_classifier`) then labels the samples.
 
 # %%
-cgan = gan.digits_cgan(seed=0, steps=pick(smoke=100, lecture=2500))
+cgan = recipes.trained(recipes.CGAN_DIGITS, progress=True)
 labels = torch.arange(10).repeat_interleave(10)
 x = cgan.sample(100, labels)
 fig, ax = plt.subplots(figsize=(6, 6))
@@ -164,15 +164,14 @@ for name in datasets:
     if split == "test" and not data.available(name, "test"):
         print(f"{name} is not available offline; skipped")
         continue
-    x_img, y_img = data.load_images(name, split, labels=True,
-                                    limit=pick(smoke=512, lecture=512, full=None))
-    cfg = gan.DigitsGANConfig(conditional=True, dataset=name, steps=pick(smoke=5, lecture=5, full=20_000),
-                              batch_size=pick(smoke=64, lecture=64, full=128))
-    model = gan.dcgan(cfg, image_shape=tuple(x_img.shape[1:])).to(device)
-    gan.train_dcgan(model, cfg, x_img, y_img)
+    recipe = recipes.dcgan("gan", conditional=True, dataset=name, split=split,
+                           limit=pick(smoke=512, lecture=512, full=None),
+                           steps=pick(smoke=5, lecture=5, full=20_000),
+                           batch_size=pick(smoke=64, lecture=64, full=128))
+    model, _ = recipes.train(recipe, device=device, steps=recipe.config.train.steps)
     fig, ax = plt.subplots(figsize=(6, 6))
     viz.image_grid(model.sample(100, labels.to(device)).cpu(), nrow=10, ax=ax,
-                   title=f"conditional DCGAN on {name} ({cfg.steps} steps)")
+                   title=f"conditional DCGAN on {name} ({recipe.config.train.steps} steps)")
 
 # %% [markdown]
 # **Summary.** The critic of a WGAN estimates a distance that keeps a useful gradient

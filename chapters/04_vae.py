@@ -20,15 +20,14 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from dataclasses import replace
 from ipywidgets import FloatSlider
 
 from gmcourse.config import setup, pick
-from gmcourse import data, viz, widgets
+from gmcourse import data, viz, figures, widgets
 from gmcourse.metrics import independent_pixel_nll
-from gmcourse.vae import (BETA_SWEEP, BETAS, LATENT_2D, DynamicBinarized, LinearGaussian,
-                          VAEConfig, evaluate, reparam_grads, score_function_grads, train_vae)
-from gmcourse.vqvae import DIGITS_VQVAE, train_vqvae
+from gmcourse import recipes
+from gmcourse.recipes import BETAS
+from gmcourse.vae import LinearGaussian, evaluate, reparam_grads, score_function_grads
 
 device = setup(seed=0)
 x_bin, y_train = data.load_images("digits", "train", binarize=True, labels=True)
@@ -146,9 +145,8 @@ print(f"variance: reparameterisation {rp.var():.2f}, score function {sf.var():.2
 # decoder and drops the KL. Nothing then ties its codes to $\mathcal N(0, I)$.
 
 # %%
-cfg2 = pick(smoke=replace(LATENT_2D, steps=150), lecture=LATENT_2D)
-ae, _ = train_vae(cfg2, x_bin, seed=0, autoencoder=True)
-vae2, hist2 = train_vae(cfg2, x_bin, seed=0)
+ae, _ = recipes.train(recipes.AUTOENCODER_2D, device=device)
+vae2, hist2 = recipes.train(recipes.VAE_2D, device=device)
 
 # %%
 torch.manual_seed(0)
@@ -195,7 +193,7 @@ fig.tight_layout()
 # %% tags=["nbval-ignore-output"]
 with torch.no_grad():
     codes2 = vae2.encoder(x_bin_test).mu.cpu()
-widgets.live(lambda fig, z1, z2: widgets.draw_latent_traversal(
+widgets.live(lambda fig, z1, z2: figures.draw_latent_traversal(
                  fig, z1, z2, model=vae2, codes=codes2, labels=y_test),
              figsize=(9, 4),
              z1=FloatSlider(value=0.0, min=-3, max=3, step=0.1, description="z1"),
@@ -238,10 +236,9 @@ _ = viz.image_grid(rows, nrow=10, ax=ax, title="data / decoder mean / a sample o
 # VAE with 16 latent dimensions at several $\beta$:
 
 # %%
-cfg_beta = pick(smoke=replace(BETA_SWEEP, steps=100), lecture=BETA_SWEEP)
 sweep = {}
 for beta in BETAS:
-    sweep[beta], _ = train_vae(replace(cfg_beta, beta=beta), x_bin, seed=0)
+    sweep[beta], _ = recipes.train(recipes.VAE_BETA.but(beta=beta), device=device)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))
@@ -326,8 +323,8 @@ print(f"test -ELBO {neg_elbo:.2f} nats, -IWAE_{ks[-1]} {iwae_k[-1]:.2f} nats, "
 # %%
 x_grey = data.load_images("digits", "train").to(device)
 x_grey_test = data.load_images("digits", "test").to(device)
-cfg_vq = pick(smoke=replace(DIGITS_VQVAE, steps=100), lecture=DIGITS_VQVAE)
-vq, hist_vq = train_vqvae(cfg_vq, x_grey, seed=0)
+cfg_vq = recipes.VQVAE_DIGITS.config
+vq = recipes.trained(recipes.VQVAE_DIGITS, device=device, progress=True)  # chapter 09's VQ-VAE
 
 # %%
 usage = vq.code_usage(x_grey_test).cpu()
@@ -370,13 +367,9 @@ print(f"test reconstruction MSE {mse:.4f}; codes used: {(usage > 0).sum().item()
 full_sets = pick(smoke=[], lecture=[], full=["mnist", "fashion_mnist", "cifar10"])
 for name in full_sets:
     binary = name != "cifar10"
-    x_tr = data.load_images(name, "train").to(device)
     x_te = data.load_images(name, "test", binarize="dynamic" if binary else False,
                             generator=torch.Generator().manual_seed(0)).to(device)
-    cfg_full = VAEConfig(latent_dim=50, hidden=200, depth=2, levels=256, steps=150_000,
-                         batch_size=100, lr=1e-3,
-                         likelihood="bernoulli" if binary else "logistic")
-    model, _ = train_vae(cfg_full, DynamicBinarized(x_tr) if binary else x_tr, seed=0)
+    model, _ = recipes.train(recipes.vae_full(name), device=device)
     k, chunk = (5000, 4) if binary else (100, 1)
     res = evaluate(model, x_te, k=k, chunk=chunk)
     print(f"{name}: " + ", ".join(f"{key} {v:.3f}" for key, v in res.items()))

@@ -20,11 +20,11 @@ import ipywidgets as ipw
 import matplotlib.pyplot as plt
 import torch
 
-from gmcourse import data, viz, widgets
+from gmcourse import data, viz, figures, widgets
 from gmcourse.config import get_profile, pick, setup
-from gmcourse.flows import Flow, Flow2DConfig, InvConv1x1, Planar, fit_2d, realnvp_2d
-from gmcourse.flows_image import GlowConfig, digits_flow, glow, train_glow
-from gmcourse.flows_spline import rq_spline, spline_flow_2d
+from gmcourse import recipes
+from gmcourse.flows import Flow, InvConv1x1, Planar
+from gmcourse.flows_spline import rq_spline
 from gmcourse.metrics import bits_per_dim, independent_pixel_nll
 
 device = setup(seed=0)
@@ -111,11 +111,8 @@ fig.tight_layout()
 # transformed; ActNorm layers (below) rescale between couplings. First, two moons:
 
 # %%
-cfg_moons = Flow2DConfig(layers=6, hidden=64, steps=pick(smoke=60, lecture=1500), lr=2e-3)
 moons = data.toy("two_moons")
-torch.manual_seed(0)
-flow_moons = realnvp_2d(cfg_moons)
-hist_moons = fit_2d(flow_moons, moons, cfg_moons, desc="RealNVP, two moons")
+flow_moons, hist_moons = recipes.train(recipes.AFFINE_MOONS)
 
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
 viz.plot_samples(moons.sample(2000), ax=axes[0], title="data", extent=moons.extent, s=1)
@@ -140,14 +137,8 @@ fig.tight_layout()
 # %%
 board = data.toy("checkerboard")
 test_board = board.sample(20_000, generator=torch.Generator().manual_seed(123))
-cfg_affine = Flow2DConfig(layers=8, hidden=128, steps=pick(smoke=60, lecture=2000), lr=2e-3)
-cfg_spline = Flow2DConfig(steps=pick(smoke=60, lecture=2000))
-torch.manual_seed(0)
-affine_board = realnvp_2d(cfg_affine)
-fit_2d(affine_board, board, cfg_affine, desc="affine coupling, checkerboard")
-torch.manual_seed(0)
-spline_board = spline_flow_2d(cfg_spline)
-_ = fit_2d(spline_board, board, cfg_spline, desc="spline coupling, checkerboard")
+affine_board, _ = recipes.train(recipes.AFFINE_CHECKERBOARD)
+spline_board, _ = recipes.train(recipes.SPLINE_CHECKERBOARD)
 
 # %%
 with torch.no_grad():
@@ -175,8 +166,8 @@ fig.tight_layout()
 # coordinate while keeping the other, and the spline tear the plane into the squares.
 
 # %% tags=["nbval-ignore-output"]
-stages = widgets.flow_stages(spline_board)
-widgets.live(widgets.draw_flow_stages, figsize=(9, 4.2),
+stages = figures.flow_stages(spline_board)
+widgets.live(figures.draw_flow_stages, figsize=(9, 4.2),
              k=ipw.IntSlider(value=len(stages) - 1, min=0, max=len(stages) - 1,
                              description="stage k"),
              stages=ipw.fixed(stages))
@@ -192,9 +183,7 @@ widgets.live(widgets.draw_flow_stages, figsize=(9, 4.2),
 # %%
 ring = data.ring8()
 test_ring = ring.sample(20_000, generator=torch.Generator().manual_seed(123))
-torch.manual_seed(0)
-spline_ring = spline_flow_2d(cfg_spline)
-fit_2d(spline_ring, ring, cfg_spline, desc="spline coupling, ring-8", progress=False)
+spline_ring, _ = recipes.train(recipes.SPLINE_RING, progress=False)
 with torch.no_grad():
     entropy = -ring.log_prob(test_ring.double()).mean().item()
     nll_ring = -spline_ring.log_prob(test_ring).mean().item()
@@ -250,7 +239,7 @@ print(f"HW sum log|s| / HW = {conv.log_s.sum().item():.4f},  "
 # %%
 x_train = data.load_images("digits", "train")
 x_test = data.load_images("digits", "test")
-glow_digits = digits_flow(seed=0, steps=pick(smoke=20, lecture=None))
+glow_digits = recipes.trained(recipes.GLOW_DIGITS, progress=True)  # chapter 09's flow
 
 # %%
 torch.manual_seed(1)
@@ -281,12 +270,7 @@ fig.tight_layout()
 
 # %%
 if get_profile() == "full":
-    mnist = data.load_images("mnist", "train").to(device)
     mnist_test = data.load_images("mnist", "test").to(device)
-    cfg_mnist = GlowConfig(steps_per_scale=8, hidden=256, levels=256, train_steps=20_000,
-                           batch_size=128, lr=1e-3)
-    torch.manual_seed(0)
-    glow_mnist = glow(cfg_mnist, shape=(1, 28, 28)).to(device)
-    train_glow(glow_mnist, mnist, cfg_mnist)
+    glow_mnist, _ = recipes.train(recipes.GLOW_MNIST, device=device)
     print(f"MNIST test bits/dim (256 levels): Glow <= "
           f"{glow_mnist.bits_per_dim(mnist_test[:2000]):.3f}")

@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import pixelcnn, viz, widgets
+from gmcourse import pixelcnn, recipes, viz, figures, widgets
 from gmcourse.data import load_images
 from gmcourse.metrics import bits_per_dim, independent_pixel_nll
 from gmcourse.pixelcnn import (GatedPixelCNNNet, PixelCNNNet, causal_mask, horizontal_mask,
@@ -37,7 +37,6 @@ from gmcourse.pixelcnn import (GatedPixelCNNNet, PixelCNNNet, causal_mask, horiz
 
 device = setup(seed=0)
 DATASET = pick(smoke="digits", lecture="digits", full="mnist")  # full: 28x28 MNIST on a GPU
-STEPS = pick(smoke=30, lecture=1000, full=20_000)
 SIDES = pick(smoke=(4, 6, 8), lecture=(4, 8, 12, 16, 20), full=(8, 16, 24, 32))
 
 # %% [markdown]
@@ -101,7 +100,7 @@ grads = {"PixelCNN": pixelcnn.input_gradients(PixelCNNNet(1, 1, 16, layers=4, ke
                                                                      kernel=3, first_kernel=3),
                                                     1, H, W)}
 fig = plt.figure(figsize=(9, 4.2))
-widgets.draw_receptive_field(fig, grads, row=8, col=5)
+figures.draw_receptive_field(fig, grads, row=8, col=5)
 plt.show()
 
 # %% [markdown]
@@ -112,7 +111,7 @@ plt.show()
 # border the wedge is cut off by the image edge.
 
 # %% tags=["nbval-ignore-output"]
-widgets.live(lambda fig, row, col: widgets.draw_receptive_field(fig, grads, row, col),
+widgets.live(lambda fig, row, col: figures.draw_receptive_field(fig, grads, row, col),
              figsize=(9, 4.2), row=w.IntSlider(8, 0, H - 1, description="row"),
              col=w.IntSlider(5, 0, W - 1, description="col"))
 
@@ -131,7 +130,7 @@ x_train = load_images(DATASET, "train", **binarized)
 x_test = load_images(DATASET, "test", **binarized)
 D = x_test[0].numel()
 bpd_indep = bits_per_dim(independent_pixel_nll(x_train, x_test, levels=2), D)
-models = {gated: pixelcnn.image_pixelcnn(2, gated, DATASET, steps=STEPS, device=device)
+models = {gated: recipes.trained(recipes.pixelcnn_recipe(2, gated, DATASET), device=device)
           for gated in (False, True)}
 bpd = {gated: m.bits_per_dim(x_test.to(device)) for gated, m in models.items()}
 print(f"test bits/dim on binarized {DATASET}:")
@@ -168,7 +167,7 @@ plt.show()
 LEVELS = 17 if DATASET == "digits" else 256
 x8_train, x8_test = load_images(DATASET, "train"), load_images(DATASET, "test")
 bpd8_indep = bits_per_dim(independent_pixel_nll(x8_train, x8_test, levels=LEVELS), D)
-model8 = pixelcnn.image_pixelcnn(LEVELS, True, DATASET, steps=STEPS, device=device)
+model8 = recipes.trained(recipes.pixelcnn_recipe(LEVELS, True, DATASET), device=device)
 bpd8 = model8.bits_per_dim(x8_test.to(device))
 print(f"test bits/dim, {LEVELS}-level {DATASET}: independent pixels {bpd8_indep:.4f}, "
       f"gated PixelCNN {bpd8:.4f}")
@@ -220,7 +219,7 @@ print(f"fitted exponent over all sizes: {a_all:.2f}; over the two largest: {a_to
 #
 # ```python
 # codes = vqvae.encode(x_train)                      # (N, h, w) integers in 0..K-1
-# prior = pixelcnn.fit_code_prior(codes, K)          # a gated PixelCNN over code maps
+# prior = recipes.trained(recipes.code_prior(codes, K))          # a gated PixelCNN over code maps
 # x_new = vqvae.decode(prior.sample(16)[:, 0])       # sample codes, then decode them
 # ```
 #

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import data, diffusion, viz, widgets
+from gmcourse import data, diffusion, recipes, viz, figures, widgets
 from gmcourse.bench import format_table
 from gmcourse.classifier import digit_classifier
 from gmcourse.divergences import wasserstein_batches
@@ -135,8 +135,8 @@ print(inspect.getsource(diffusion.DDPM.p_step))
 
 # %%
 T = pick(smoke=100, lecture=1000)  # diffusion steps of the trained models
-toy_cfg = diffusion.ToyConfig(T=T, steps=pick(smoke=200, lecture=16_000))
-toy, toy_hist = diffusion.toy_ddpm(ring, toy_cfg, seed=0)
+toy_recipe = recipes.DDPM_RING.but(T=T)
+toy, toy_hist = recipes.train(toy_recipe)
 n_toy = pick(smoke=300, lecture=2000)
 torch.manual_seed(1)
 t0 = time.perf_counter()
@@ -259,7 +259,7 @@ fig.tight_layout()
 
 # %%
 # trained once and cached in data/checkpoints (delete the file to retrain)
-model = diffusion.digits_ddpm(seed=0, steps=pick(smoke=30, lecture=None), T=T, progress=True)
+model = recipes.trained(recipes.DDPM_DIGITS.but(T=T), progress=True)  # chapter 09's DDPM
 print(model.eps_model.__class__.__name__, sum(p.numel() for p in model.parameters()), "parameters")
 
 # %%
@@ -278,7 +278,7 @@ for w in (-1.0, 0.0, 1.0, 2.0, 4.0):
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as W
 
-widgets.live(lambda fig, w: widgets.draw_guidance(fig, guided, labels, w, clf),
+widgets.live(lambda fig, w: figures.draw_guidance(fig, guided, labels, w, clf),
              figsize=(8, 3.6),
              w=W.SelectionSlider(options=list(guided), value=0.0, description="guidance w"))
 
@@ -341,16 +341,13 @@ print(f"the classifier reads the inpainted digits as the originals in "
 # %%
 image_sets = pick(smoke=["mnist"], lecture=[], full=["mnist", "fashion_mnist", "cifar10"])
 for name in image_sets:
-    if not data.available(name, pick(smoke="test", lecture="test", full="train")):
+    split = pick(smoke="test", lecture="test", full="train")
+    if not data.available(name, split):
         print(f"{name}: not available offline; set GMCOURSE_DATA (see README)")
         continue
-    xs, ys = data.load_images(name, pick(smoke="test", lecture="test", full="train"),
-                              labels=True, limit=pick(smoke=256, lecture=256, full=None))
-    cfg = diffusion.DigitsConfig(ch=pick(smoke=8, lecture=8, full=64), mults=(1, 2, 2),
-                                 steps=pick(smoke=5, lecture=5, full=20_000),
-                                 T=pick(smoke=50, lecture=50, full=1000), dataset=name)
-    big = diffusion.image_ddpm(cfg, in_ch=xs.shape[1], shape=xs.shape[1:]).to(device)
-    diffusion.train_image_ddpm(big, xs, ys, cfg)
+    big_recipe = pick(smoke=recipes.ddpm_images(name, split, 256, ch=8, T=50, steps=5),
+                      lecture=None, full=recipes.ddpm_images(name))
+    big, _ = recipes.train(big_recipe, device=device, steps=big_recipe.config.train.steps)
     x = big.ddim_sample(pick(smoke=4, lecture=4, full=40), pick(smoke=5, lecture=5, full=100))
     fig, ax = plt.subplots(figsize=(8, 2))
     viz.image_grid(x.cpu(), nrow=10, ax=ax, title=f"{name}: DDIM samples")

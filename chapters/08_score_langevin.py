@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from gmcourse.config import setup, pick
-from gmcourse import score as S, sde, viz, widgets
+from gmcourse import recipes, score as S, sde, viz, figures, widgets
 from gmcourse.data import GaussianMixture
 
 device = setup(seed=0)
@@ -113,7 +113,7 @@ fig.tight_layout()
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as W
 
-widgets.live(widgets.draw_annealed_langevin, figsize=(5, 5),
+widgets.live(figures.draw_annealed_langevin, figsize=(5, 5),
              eps=W.FloatLogSlider(value=0.1, base=10, min=-2, max=0, step=0.25,
                                   description="eps"),
              steps=W.SelectionSlider(options=[10, 25, 50, 100], value=50,
@@ -140,8 +140,7 @@ widgets.live(widgets.draw_annealed_langevin, figsize=(5, 5),
 # We learn the two-mode mixture from samples only, then sample with annealed Langevin.
 
 # %%
-cfg_toy = S.ToyNCSNConfig(steps=pick(smoke=30, lecture=1500))
-model, history = S.train_toy(two, cfg_toy)
+model, history = recipes.train(recipes.NCSN_TWO_MODES)
 x_learned = model.sample(pick(smoke=200, lecture=2000), generator=torch.Generator().manual_seed(3))
 w = S.mode_weights(x_learned, two)
 print(f"learned scores, annealed Langevin: weights {w[0]:.2f} / {w[1]:.2f} (true 0.20 / 0.80)")
@@ -177,11 +176,10 @@ fig.tight_layout()
 # chain of one batch at a few levels: structure appears at the middle noise levels.
 
 # %%
-digits_model = S.digits_ncsn(steps=pick(smoke=20, lecture=None))
+digits_model = recipes.trained(recipes.NCSN_DIGITS, progress=True)  # chapter 09's NCSN
 path = []
 x_dig = digits_model.sample(10, generator=torch.Generator().manual_seed(0), path=path)
-cfg_d = S.DigitsNCSNConfig()
-every = cfg_d.steps_each
+every = recipes.NCSN_DIGITS.config.steps_each
 levels = [0, 5, 10, 15, 19]
 fig, axes = plt.subplots(len(levels) + 1, 1, figsize=(8, 6.5))
 for ax, i in zip(axes, levels):

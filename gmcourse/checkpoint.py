@@ -36,10 +36,27 @@ def state_hash(state: dict) -> str:
     return h.hexdigest()
 
 
-def _config_dict(config) -> dict:
+def _name_of(obj) -> str:
+    # a function in a config (a learning-rate schedule, an optimiser factory) is keyed by
+    # its qualified name: str() would hold its memory address, which differs every run
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    if callable(obj) and hasattr(obj, "__qualname__"):
+        return f"{obj.__module__}.{obj.__qualname__}"
+    return str(obj)
+
+
+def config_dict(config) -> dict:
+    """A config (dataclass or dict) as plain JSON data: what a checkpoint is keyed by."""
     if dataclasses.is_dataclass(config):
         config = dataclasses.asdict(config)
-    return json.loads(json.dumps(config, sort_keys=True, default=str))
+    return json.loads(json.dumps(config, sort_keys=True, default=_name_of))
+
+
+def config_hash(config) -> str:
+    """8 hex digits of SHA-256 over ``config_dict(config)``: part of a checkpoint's name."""
+    text = json.dumps(config_dict(config), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 def _path(name: str, root) -> Path:
@@ -50,7 +67,7 @@ def save(model: torch.nn.Module, name: str, config, root=None) -> Path:
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     path = _path(name, root)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"state": state, "config": _config_dict(config), "sha256": state_hash(state)},
+    torch.save({"state": state, "config": config_dict(config), "sha256": state_hash(state)},
                path)
     return path
 
@@ -64,9 +81,9 @@ def load(model: torch.nn.Module, name: str, config=None, root=None) -> torch.nn.
     if state_hash(blob["state"]) != blob["sha256"]:
         raise CheckpointError(f"{path} does not match its content hash (corrupt or edited); "
                               "delete it and retrain, or restore the original file")
-    if config is not None and blob["config"] != _config_dict(config):
+    if config is not None and blob["config"] != config_dict(config):
         raise CheckpointError(f"{path} was trained with config {blob['config']}, not "
-                              f"{_config_dict(config)}; delete it or pass the matching config")
+                              f"{config_dict(config)}; delete it or pass the matching config")
     model.load_state_dict(blob["state"])
     return model
 

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from .config import seed_everything
 from .data import load_images
 from .nn import ConvClassifier
-from .train import fit
+from .train import TrainConfig, fit
 
 
 class DigitClassifier(ConvClassifier):
@@ -39,6 +39,6 @@ def digit_classifier(dataset: str = "digits", steps: int = 1500, seed: int = 0,
     seed_everything(seed)
     x, y = load_images(dataset, "train", labels=True)
     model = DigitClassifier()
-    fit(model, (x, y), steps=steps, batch_size=128, lr=2e-3, progress=progress,
+    fit(model, (x, y), TrainConfig(steps=steps, batch_size=128, lr=2e-3), progress=progress,
         desc=f"{dataset} classifier")
     return model.eval().requires_grad_(False)

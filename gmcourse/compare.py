@@ -1,9 +1,10 @@
 """Every family of the course measured on the same data: the generative learning trilemma.
 
-Each image family's module provides ``digits_<family>(seed, steps)``: a model trained on
-scikit-learn's 8x8 digits (train split), with ``sample(n) -> (n, 1, 8, 8)`` in [0, 1] and,
-where the family has a likelihood, ``bits_per_dim(x)``. This module trains (or loads from
-a checkpoint) each one, draws as many samples as the test split holds, and scores them:
+Each row is a recipe of ``gmcourse.recipes``: the model its own chapter trains (loaded from
+the same checkpoint), or, for the two unconditional GANs that no chapter trains on digits,
+a recipe trained here. Each model samples ``(n, 1, 8, 8)`` in [0, 1] and, where the family
+has a likelihood, has ``bits_per_dim(x)``. This module trains (or loads) each one, draws as
+many samples as the test split holds, and scores them:
 
     quality     FID with a local classifier (``gmcourse.metrics.classifier_scores``), precision
     diversity   recall: the share of real test images inside the samples' k-NN support
@@ -19,46 +20,42 @@ does. It is the reference a diversity score has to rank last.
 """
 from __future__ import annotations
 
-import importlib
 import time
 from dataclasses import dataclass, field
 
 import torch
 
+from . import bench, recipes
 from .metrics import classifier_scores
+from .recipes import Recipe
 
 
 @dataclass
 class Entry:
-    """One row: ``module.builder(seed=, steps=, **kwargs)`` then ``model.<sampler>(n, ...)``.
+    """One row: ``recipes.trained(recipe)``, then ``model.<sampler>(n, **sampler_kwargs)``.
 
-    ``steps``: the training steps that cost about 40 s of one CPU core, so that every
-    family gets the same compute budget (``None``: the family's own default is that cheap).
+    chapter: the chapter that trains this very model (None: trained for this table only).
     """
     label: str
-    module: str
-    builder: str
-    kwargs: dict = field(default_factory=dict)
-    steps: int | None = None
+    recipe: Recipe
+    chapter: str | None = None
     sampler: str = "sample"
     sampler_kwargs: dict = field(default_factory=dict)
     likelihood: bool = True
 
 
-# steps measured with GMCOURSE_THREADS=1 (CPU ms per training step): GAN 34, WGAN-GP 171
-# (five critic steps and a gradient penalty each), VAE 13, VQ-VAE 34, flow 56, PixelCNN 74,
-# DDPM 55, NCSN 6.5 (VAE and NCSN: their own defaults, 2000 and 3000 steps, fit the budget)
 FAMILIES = [
-    Entry("GAN", "gan", "digits_gan", {"variant": "gan"}, steps=1200, likelihood=False),
-    Entry("WGAN-GP", "gan", "digits_gan", {"variant": "wgan-gp"}, steps=250, likelihood=False),
-    Entry("VAE", "vae", "digits_vae"),
-    Entry("VQ-VAE", "vqvae", "digits_vqvae", steps=1200),
-    Entry("flow", "flows_image", "digits_flow", steps=700),
-    Entry("PixelCNN", "pixelcnn", "digits_pixelcnn", steps=550),
-    Entry("DDPM (1000 steps)", "diffusion", "digits_ddpm", steps=750, likelihood=False),
-    Entry("DDIM (50 steps)", "diffusion", "digits_ddpm", steps=750, sampler="ddim_sample",
+    Entry("GAN", recipes.GAN_DIGITS, likelihood=False),
+    Entry("WGAN-GP", recipes.WGAN_GP_DIGITS, likelihood=False),
+    Entry("conditional GAN", recipes.CGAN_DIGITS, "03", likelihood=False),
+    Entry("VAE", recipes.VAE_DIGITS),
+    Entry("VQ-VAE", recipes.VQVAE_DIGITS, "04"),
+    Entry("flow", recipes.GLOW_DIGITS, "05"),
+    Entry("PixelCNN", recipes.PIXELCNN_DIGITS, "06"),
+    Entry("DDPM (1000 steps)", recipes.DDPM_DIGITS, "07", likelihood=False),
+    Entry("DDIM (50 steps)", recipes.DDPM_DIGITS, "07", sampler="ddim_sample",
           sampler_kwargs={"steps": 50}, likelihood=False),
-    Entry("score (annealed Langevin)", "score", "digits_ncsn", likelihood=False),
+    Entry("score (annealed Langevin)", recipes.NCSN_DIGITS, "08", likelihood=False),
 ]
 
 
@@ -76,17 +73,9 @@ class Collapsed(torch.nn.Module):
         return self.modes[idx]  # (n, 1, 8, 8)
 
 
-def build(entry: Entry, seed: int = 0, steps: int | None = None, cache: dict | None = None):
-    """Train (or load) the model of ``entry``; ``cache`` shares one model between rows."""
-    steps = entry.steps if steps is None else steps
-    key = (entry.module, entry.builder, tuple(sorted(entry.kwargs.items())), seed, steps)
-    if cache is not None and key in cache:
-        return cache[key]
-    module = importlib.import_module(f"gmcourse.{entry.module}")
-    model = getattr(module, entry.builder)(seed=seed, steps=steps, **entry.kwargs)
-    if cache is not None:
-        cache[key] = model
-    return model
+def build(entry: Entry, seed: int = 0, steps: int | None = None):
+    """Train (or load) the model of ``entry``: the same checkpoint its chapter uses."""
+    return recipes.trained(entry.recipe, seed, steps)
 
 
 def evaluate(label: str, model, x_test: torch.Tensor, classifier, sampler: str = "sample",
@@ -110,47 +99,38 @@ def evaluate(label: str, model, x_test: torch.Tensor, classifier, sampler: str =
 
 
 def trilemma(x_test: torch.Tensor, classifier, families=None, seed: int = 0,
-             steps: int | None = None, n: int | None = None, collapsed_k: int = 3,
-             progress=print) -> list[dict]:
+             steps: int | None = None, n: int | None = None,
+             collapsed_k: int = 3) -> list[dict]:
     """Rows for every family (and the collapsed GAN), in the order of ``families``.
 
-    ``steps`` is passed to every builder (``None``: each entry's equal-budget steps);
+    ``steps`` overrides every recipe's training steps (``None``: the chapters' own);
     ``n`` test images (default all) are scored against as many samples.
-    A family whose module or builder is missing gets a row saying so instead of numbers.
     """
     x_test = x_test[:n]
-    cache, rows = {}, []
+    rows = []
     for entry in families or FAMILIES:
         t0 = time.perf_counter()
-        try:
-            model = build(entry, seed, steps, cache)
-        except (ImportError, AttributeError) as e:
-            rows.append({"model": entry.label, "missing": str(e)})
-            continue
-        rows.append(evaluate(entry.label, model, x_test, classifier, entry.sampler,
-                             entry.sampler_kwargs, entry.likelihood, seed))
+        model = build(entry, seed, steps)
+        train_s = time.perf_counter() - t0
+        rows.append({**evaluate(entry.label, model, x_test, classifier, entry.sampler,
+                                entry.sampler_kwargs, entry.likelihood, seed),
+                     "chapter": entry.chapter, "load_or_train_s": train_s})
         if entry.label == "GAN" and collapsed_k:
             collapsed = evaluate(f"GAN collapsed to {collapsed_k} outputs",
                                  Collapsed(model, collapsed_k, seed=seed), x_test, classifier,
                                  likelihood=False, seed=seed)
             collapsed["samples_per_s"] = None  # copies of stored images: no speed to measure
             rows.append(collapsed)
-        if progress:
-            progress(f"{entry.label}: {time.perf_counter() - t0:.0f} s")
     return rows
 
 
 def format_table(rows: list[dict]) -> str:
-    """The trilemma table as aligned text: one row per model."""
-    head = f"{'model':28s} {'FID':>7s} {'precision':>9s} {'recall':>7s} {'bits/dim':>8s} {'samples/s':>10s}"
-    lines = [head, "-" * len(head)]
-    for r in rows:
-        if "missing" in r:
-            lines.append(f"{r['model']:28s} (not available: {r['missing']})")
-            continue
-        bpd = "-" if r["bits_per_dim"] is None else f"{r['bits_per_dim']:.3f}"
-        speed = "-" if r["samples_per_s"] is None else f"{r['samples_per_s']:.4g}"
-        lines.append(f"{r['model']:28s} {r['fid']:7.1f} {r['precision']:9.2f} {r['recall']:7.2f} "
-                     f"{bpd:>8s} {speed:>10s}")
-    return "\n".join(lines)
-
+    """The trilemma table as aligned text (``bench.format_table``): one row per model."""
+    def cell(v, fmt):
+        return "-" if v is None else format(v, fmt)
+    return bench.format_table([
+        {"model": r["model"], "FID": cell(r["fid"], ".1f"), "precision": cell(r["precision"], ".2f"),
+         "recall": cell(r["recall"], ".2f"), "bits/dim": cell(r["bits_per_dim"], ".3f"),
+         "samples/s": cell(r["samples_per_s"], ".4g"),
+         "trained in": f"chapter {r['chapter']}" if r.get("chapter") else "this chapter"}
+        for r in rows])

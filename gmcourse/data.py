@@ -394,6 +394,19 @@ def load_images(name: str, split: str = "train", *, binarize: bool | str = False
     return (x, torch.from_numpy(y[:limit])) if labels else x
 
 
+class DynamicBinarized:
+    """Binary images drawn afresh each time, x ~ Bernoulli(grey level), as in the VAE
+    literature on MNIST; ``train.fit`` draws batches with ``sample(n)``."""
+
+    def __init__(self, x):
+        self.x, self.shape, self.device = x, x.shape, x.device
+
+    def sample(self, n, generator=None):
+        idx = torch.randint(len(self.x), (n,), generator=generator).to(self.device)
+        on_cpu = self.device.type == "cpu"  # a CPU generator cannot drive CUDA draws
+        return torch.bernoulli(self.x[idx], generator=generator if on_cpu else None)
+
+
 def available(name: str, split: str = "test") -> bool:
     """True when ``load_images(name, split)`` works without a download."""
     try:

@@ -15,7 +15,6 @@ Ermon 2021), [iDDPM] (Nichol and Dhariwal 2021) or [CFG] (Ho and Salimans 2022).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -231,84 +230,3 @@ class ImageDDPM(DDPM):
 
     def to_data(self, x):
         return ((x + 1) / 2).clamp(0, 1)
-
-
-# ----------------------------------------------------------------------------------
-# Trained models used by the chapter, its tests, the benchmarks and chapter 09
-# ----------------------------------------------------------------------------------
-
-
-@dataclass
-class ToyConfig:
-    """DDPM on a 2D distribution with the FourierTimeMLP eps-model."""
-    T: int = 1000
-    schedule: str = "cosine"
-    hidden: int = 128
-    depth: int = 3
-    fourier_scale: float = 3.0
-    steps: int = 16000  # 4000 gave 97-98% high quality but DDIM-50 (eta 0) 30-50% worse W1
-    batch_size: int = 256
-    lr: float = 2e-3
-
-
-def toy_ddpm(dist, cfg: ToyConfig = ToyConfig(), seed: int = 0, progress: bool = True):
-    """A DDPM trained on samples of ``dist``; returns (model, history)."""
-    from .config import seed_everything
-    from .nn import FourierTimeMLP
-    from .train import fit
-    seed_everything(seed)
-    net = FourierTimeMLP(2, cfg.hidden, cfg.depth, scale=cfg.fourier_scale)
-    model = DDPM(net, SCHEDULES[cfg.schedule](cfg.T), shape=(2,))
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
-    history = fit(model, dist, steps=cfg.steps, batch_size=cfg.batch_size, optimizer=opt,
-                  progress=progress, desc="DDPM 2D", callback=lambda i, m: sched.step())
-    return model, history
-
-
-@dataclass
-class DigitsConfig:
-    """A class-conditional DDPM (label dropout) on 8x8 digits with the small UNet."""
-    T: int = 1000
-    schedule: str = "cosine"
-    ch: int = 16
-    mults: tuple = (1, 2)
-    p_uncond: float = 0.1
-    steps: int = 1200
-    batch_size: int = 128
-    lr: float = 2e-3
-    dataset: str = "digits"
-
-
-def image_ddpm(cfg: DigitsConfig, in_ch: int = 1, shape=(1, 8, 8)) -> ImageDDPM:
-    from .nn import UNet
-    return ImageDDPM(UNet(in_ch, cfg.ch, cfg.mults, emb_dim=4 * cfg.ch, n_classes=10),
-                     SCHEDULES[cfg.schedule](cfg.T), shape=shape, n_classes=10,
-                     p_uncond=cfg.p_uncond, clip_x0=1.0)
-
-
-def train_image_ddpm(model, x, y, cfg: DigitsConfig, seed: int = 0, progress: bool = True):
-    from .config import seed_everything
-    from .train import fit
-    seed_everything(seed)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
-    return fit(model, (x, y), steps=cfg.steps, batch_size=cfg.batch_size, optimizer=opt,
-               progress=progress, desc="DDPM digits", callback=lambda i, m: sched.step())
-
-
-def digits_ddpm(seed: int = 0, steps: int | None = None, progress: bool = False,
-                T: int | None = None) -> ImageDDPM:
-    """The chapter's conditional digits DDPM, trained once and cached (eval mode, CPU).
-
-    ``.sample(n)`` (ancestral, T = 1000 calls) and ``.ddim_sample(n, steps=50)`` return
-    (n, 1, 8, 8) in [0, 1]; with no labels given they draw labels uniformly, which samples
-    p(x) = sum_y p(y) p(x | y). No likelihood: the ELBO is not computed here.
-    """
-    from .checkpoint import cached
-    from .data import load_images
-    cfg = DigitsConfig(steps=steps or DigitsConfig.steps, T=T or DigitsConfig.T)
-    x, y = load_images("digits", "train", labels=True)
-    return cached(f"ddpm-digits-seed{seed}-steps{cfg.steps}-T{cfg.T}", {**cfg.__dict__, "seed": seed},
-                  lambda: image_ddpm(cfg),
-                  lambda m: train_image_ddpm(m, x, y, cfg, seed, progress)).cpu()

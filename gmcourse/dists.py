@@ -19,6 +19,16 @@ import torch
 import torch.nn.functional as F
 
 
+def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
+    """log N(z; 0, 1) elementwise: -(z^2 + log 2 pi) / 2."""
+    return -0.5 * (z ** 2 + math.log(2 * math.pi))
+
+
+def bits_per_dim(nll_nats, num_dims: int):
+    """A negative log-likelihood in nats per example as bits per dimension: nll / (D ln 2)."""
+    return nll_nats / (num_dims * math.log(2))
+
+
 def _sum_event(t: torch.Tensor, event_dims: int) -> torch.Tensor:
     return t.sum(dim=tuple(range(-event_dims, 0))) if event_dims else t
 
@@ -39,8 +49,7 @@ class Normal:
         return self.mu + self.sigma * eps  # (*shape, *batch, *event)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        lp = (-0.5 * ((x - self.mu) / self.sigma) ** 2 - self.sigma.log()
-              - 0.5 * math.log(2 * math.pi))
+        lp = standard_normal_log_prob((x - self.mu) / self.sigma) - self.sigma.log()
         return _sum_event(lp, self.event_dims)
 
 
@@ -63,17 +72,18 @@ class Bernoulli:
 
 
 class Categorical:
-    """Independent variables on the L grey levels {0, 1/(L-1), ..., 1}.
+    """Independent variables on the L grey levels {0, 1/(L-1), ..., 1}, or (``codes``) on
+    the integers 0..L-1 (a VQ-VAE's code map), sampled as long.
 
     ``logits`` has one trailing axis of size L more than the data. With L = 17 this is
     an exact discrete likelihood of scikit-learn's digits (x * 16 are integers 0..16).
     """
 
-    def __init__(self, logits: torch.Tensor, event_dims: int = 1):
-        self.logits, self.event_dims = logits, event_dims
+    def __init__(self, logits: torch.Tensor, event_dims: int = 1, codes: bool = False):
+        self.logits, self.event_dims, self.codes = logits, event_dims, codes
         self.levels = logits.shape[-1]
-        self.values = torch.linspace(0, 1, self.levels, device=logits.device,
-                                     dtype=logits.dtype)
+        self.values = (torch.arange(self.levels, device=logits.device) if codes else
+                       torch.linspace(0, 1, self.levels, device=logits.device, dtype=logits.dtype))
 
     @property
     def mean(self):
@@ -86,7 +96,7 @@ class Categorical:
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         log_p = self.logits.log_softmax(-1)  # (*batch, *event, L)
-        idx = torch.round(x * (self.levels - 1)).long()
+        idx = x.long() if self.codes else torch.round(x * (self.levels - 1)).long()
         idx = idx.expand(log_p.shape[:-1]).unsqueeze(-1)
         return _sum_event(log_p.gather(-1, idx).squeeze(-1), self.event_dims)
 

@@ -22,6 +22,8 @@ import ot
 import torch
 import torch.nn.functional as F
 
+from .nn import MLP
+
 # --- f-divergences ---------------------------------------------------------------
 
 
@@ -237,7 +239,6 @@ def classifier_f_divergence(x, y, gen: Generator, steps: int = 200, hidden: int 
     trains it; on the other halves D_f = E_m[q f(t)/m] = E_m[2 f(t)/(1 + t)], m = (p + q)/2,
     as in ``f_divergence_mc``: bounded terms for JS, TV, Hellinger even when it overfits.
     """
-    from .nn import MLP
     torch.manual_seed(seed)
     x, y = x.float(), y.float()
     hx, hy = len(x) // 2, len(y) // 2

@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from .data import GaussianMixture, two_gaussians
-from .divergences import F_DIVERGENCES, f_divergence, grid
+from .divergences import (F_DIVERGENCES, classifier_f_divergence, f_divergence, f_divergence_grid,
+                          grid, kl_mc, mmd2, sliced_wasserstein, wasserstein)
 
 
 class MixtureModel(nn.Module):
@@ -249,8 +250,6 @@ def estimator_study(ns, repeats: int, shift: float = 1.0, seed: int = 0) -> dict
     q = p shifted by (shift, 0), whose true values are known: W1 = shift (a translation),
     sliced W1 = 2 shift / pi, MMD^2 in closed form, KL and JS by fine quadrature.
     Returns {estimator: (truth, array (len(ns), repeats) of estimates)}."""
-    from .divergences import (classifier_f_divergence, f_divergence_grid, kl_mc, mmd2,
-                              sliced_wasserstein, wasserstein)
     p = two_gaussians(4.0, std=0.5)
     q = GaussianMixture(p.means + torch.tensor([shift, 0.0], dtype=torch.float64), p.covs, p.weights)
     js = F_DIVERGENCES["JS"]

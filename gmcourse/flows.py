@@ -17,13 +17,11 @@ Image layers (squeeze, multi-scale split, logit, dequantization) live in flows_i
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .dists import standard_normal_log_prob
 from .nn import MLP
 
 
@@ -56,7 +54,7 @@ class Flow(nn.Module):
 
     @staticmethod
     def base_log_prob(z):
-        return _sum_per_example(-0.5 * (z ** 2 + math.log(2 * math.pi)))
+        return _sum_per_example(standard_normal_log_prob(z))
 
     def log_prob(self, x):
         z, log_det = self(x)
@@ -238,21 +236,9 @@ class InvConv1x1(nn.Module):
 
 # --- 2D flows for the toy distributions ------------------------------------------------
 
-@dataclass
-class Flow2DConfig:
-    """A 2D coupling flow and how it is trained (Adam with a cosine-decayed learning rate).
-    The defaults are the spline flow that reaches the checkerboard and ring-8 targets."""
-    layers: int = 4          # coupling layers, masks alternating (1, 0), (0, 1)
-    hidden: int = 64
-    depth: int = 2
-    steps: int = 2000
-    batch_size: int = 256
-    lr: float = 3e-3
-
-
-def coupling_mlp(out_per_dim: int, cfg: Flow2DConfig) -> MLP:
+def coupling_mlp(out_per_dim: int, hidden: int = 64, depth: int = 2) -> MLP:
     """The conditioner (B, 2) -> (B, 2 * out_per_dim), zero at initialisation: an identity layer."""
-    net = MLP(2, 2 * out_per_dim, cfg.hidden, cfg.depth)
+    net = MLP(2, 2 * out_per_dim, hidden, depth)
     nn.init.zeros_(net[-1].weight), nn.init.zeros_(net[-1].bias)
     return net
 
@@ -262,18 +248,9 @@ def masks_2d(n: int):
             for i in range(n)]
 
 
-def realnvp_2d(cfg: Flow2DConfig = Flow2DConfig()) -> Flow:
+def realnvp_2d(layers: int = 4, hidden: int = 64, depth: int = 2) -> Flow:
     """RealNVP for 2D points: [ActNorm, AffineCoupling] x layers."""
-    layers = []
-    for m in masks_2d(cfg.layers):
-        layers += [ActNorm(2), AffineCoupling(m, coupling_mlp(1, cfg))]
-    return Flow(layers, shape=(2,))
-
-
-def fit_2d(flow: Flow, data, cfg: Flow2DConfig, progress: bool = True, desc=None):
-    """Maximum likelihood on samples of ``data`` with a cosine learning-rate decay."""
-    from .train import fit
-    opt = torch.optim.Adam(flow.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
-    return fit(flow, data, steps=cfg.steps, batch_size=cfg.batch_size, optimizer=opt,
-               progress=progress, desc=desc, callback=lambda i, m: sched.step())
+    out = []
+    for m in masks_2d(layers):
+        out += [ActNorm(2), AffineCoupling(m, coupling_mlp(1, hidden, depth))]
+    return Flow(out, shape=(2,))

@@ -10,12 +10,12 @@ Layers keep the contract of flows.py: forward(x) -> (z, log_det) is data -> late
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .dists import bits_per_dim
 from .flows import ActNorm, AffineCoupling, Flow, Inverse, InvConv1x1
 from .nn import CouplingConvNet
 
@@ -113,8 +113,7 @@ class DequantizedFlow(Flow):
     def bits_bound(self, x):
         """-(log p(y) - D log L) / (D log 2) per image, for one draw of u: (B,)."""
         D = x[0].numel()
-        return -(self.log_prob(self.dequantize(x)) - D * math.log(self.levels)) \
-            / (D * math.log(2))
+        return bits_per_dim(-(self.log_prob(self.dequantize(x)) - D * math.log(self.levels)), D)
 
     def loss(self, x):
         return self.bits_bound(x).mean()
@@ -132,59 +131,17 @@ class DequantizedFlow(Flow):
         return k / (self.levels - 1)
 
 
-@dataclass
-class GlowConfig:
-    """A two-scale Glow for (1, 8, 8) digits: K steps at 4x4x4, split, K steps at 2x2x8."""
-    steps_per_scale: int = 4
-    hidden: int = 64
-    alpha: float = 0.05
-    levels: int = 17
-    train_steps: int = 1000
-    batch_size: int = 128
-    lr: float = 2e-3
-
-
-def glow(cfg: GlowConfig = GlowConfig(), shape=(1, 8, 8)) -> DequantizedFlow:
+def glow(steps_per_scale: int = 4, hidden: int = 64, alpha: float = 0.05, levels: int = 17,
+         shape=(1, 8, 8)) -> DequantizedFlow:
+    """A two-scale Glow: K = ``steps_per_scale`` steps at (4C, H/2, W/2), split, K steps at
+    (8C, H/4, W/4); for (1, 8, 8) digits, 4x4x4 and 2x2x8."""
     C, H, W = shape
     inner = [Squeeze()]  # (2C, H/2, W/2) -> (8C, H/4, W/4)
-    for k in range(cfg.steps_per_scale):
-        inner += glow_step(8 * C, cfg.hidden, k % 2)
+    for k in range(steps_per_scale):
+        inner += glow_step(8 * C, hidden, k % 2)
     inner.append(Inverse(Squeeze()))  # back to (2C, H/2, W/2), as Split needs
-    layers = [Logit(cfg.alpha), Squeeze()]  # (C, H, W) -> (4C, H/2, W/2)
-    for k in range(cfg.steps_per_scale):
-        layers += glow_step(4 * C, cfg.hidden, k % 2)
+    layers = [Logit(alpha), Squeeze()]  # (C, H, W) -> (4C, H/2, W/2)
+    for k in range(steps_per_scale):
+        layers += glow_step(4 * C, hidden, k % 2)
     layers.append(Split(inner))
-    return DequantizedFlow(layers, shape=(4 * C, H // 2, W // 2), levels=cfg.levels)
-
-
-def train_glow(model: DequantizedFlow, x, cfg: GlowConfig, progress: bool = True):
-    from .train import fit
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.train_steps)
-    return fit(model, x, steps=cfg.train_steps, batch_size=cfg.batch_size, optimizer=opt,
-               clip_grad=10.0, progress=progress, desc="Glow on digits",
-               callback=lambda i, m: sched.step())
-
-
-def digits_flow(seed: int = 0, steps: int | None = None) -> DequantizedFlow:
-    """A Glow trained on the digits' train split (cached), eval mode, CPU.
-
-    ``bits_per_dim(x)`` is an upper bound (uniform dequantization, Eq. 2) in the 17-level
-    digits convention; ``sample(n)`` gives (n, 1, 8, 8) images in [0, 1].
-    """
-    from .checkpoint import cached
-    from .config import seed_everything
-    from .data import load_images
-    cfg = GlowConfig() if steps is None else GlowConfig(train_steps=steps)
-    x = load_images("digits", "train")
-
-    def build():
-        seed_everything(seed)
-        return glow(cfg)
-
-    def train(model):
-        seed_everything(seed)
-        train_glow(model, x, cfg)
-
-    name = f"digits_flow_seed{seed}_steps{cfg.train_steps}"
-    return cached(name, {"cfg": cfg, "seed": seed}, build, train).cpu()
+    return DequantizedFlow(layers, shape=(4 * C, H // 2, W // 2), levels=levels)

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .flows import ActNorm, Flow, coupling_mlp, masks_2d
+
 
 def rq_spline(x, widths, heights, derivs, bound: float, inverse: bool = False):
     """Monotone rational-quadratic spline on [-bound, bound], identity outside.
@@ -91,11 +93,10 @@ class SplineCoupling(nn.Module):
         return self._apply_spline(z, inverse=True)
 
 
-def spline_flow_2d(cfg=None, bins: int = 16, bound: float = 3.0):
-    """A neural spline flow for 2D points: [ActNorm, SplineCoupling] x cfg.layers."""
-    from .flows import ActNorm, Flow, Flow2DConfig, coupling_mlp, masks_2d
-    cfg = cfg or Flow2DConfig()
-    layers = []
-    for m in masks_2d(cfg.layers):
-        layers += [ActNorm(2), SplineCoupling(m, coupling_mlp(3 * bins - 1, cfg), bins, bound)]
-    return Flow(layers, shape=(2,))
+def spline_flow_2d(layers: int = 4, hidden: int = 64, depth: int = 2, bins: int = 16,
+                   bound: float = 3.0):
+    """A neural spline flow for 2D points: [ActNorm, SplineCoupling] x layers."""
+    out = []
+    for m in masks_2d(layers):
+        out += [ActNorm(2), SplineCoupling(m, coupling_mlp(3 * bins - 1, hidden, depth), bins, bound)]
+    return Flow(out, shape=(2,))

@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import math
 import warnings
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -228,80 +227,3 @@ def rejection_sample(gan: GAN, n: int, gamma: float = 0.0, eps: float = 1e-6,
                       f"in {tried} proposals; D's largest logit may be an outlier (raise gamma "
                       "below 0 to accept more, or max_rounds)")
     return x[:n], len(x) / tried
-
-
-# --- DCGAN on digits (chapter 03; chapter 09 compares the trained models) ------------------
-
-
-@dataclass
-class DigitsGANConfig:
-    """DCGAN settings (Radford et al. 2016: Adam lr 2e-4, beta1 0.5; batch norm in G)."""
-    variant: str = "gan"          # "gan" (non-saturating) or "wgan-gp"
-    conditional: bool = False
-    latent_dim: int = 32
-    channels: int = 64
-    steps: int = 2500
-    batch_size: int = 64
-    lr: float = 2e-4
-    seed: int = 0
-    dataset: str = "digits"
-
-
-def dcgan(cfg: DigitsGANConfig, image_shape=(1, 8, 8)) -> GAN:
-    """A (conditional) DCGAN for (C, H, W) images; "wgan-gp" uses a gradient penalty."""
-    from .nn import DCDiscriminator, DCGenerator
-    from .wgan import GradientPenalty, Wasserstein
-    k = 10 if cfg.conditional else None
-    wgan = cfg.variant == "wgan-gp"
-    G = DCGenerator(cfg.latent_dim, image_shape, cfg.channels, n_classes=k)
-    D = DCDiscriminator(image_shape, cfg.channels, n_classes=k, norm=not wgan)
-    return GAN(G, D, Wasserstein() if wgan else NonSaturating(), cfg.latent_dim, n_classes=k,
-               penalty=GradientPenalty(10.0) if wgan else None)
-
-
-def train_dcgan(gan: GAN, cfg: DigitsGANConfig, x, y=None, progress: bool = True):
-    from .train import fit_adversarial
-    wgan = cfg.variant == "wgan-gp"  # WGAN-GP: Adam (0, 0.9), 5 critic steps (Gulrajani Alg. 1)
-    return fit_adversarial(gan, x if y is None else (x, y), steps=cfg.steps,
-                           batch_size=cfg.batch_size, lr_d=cfg.lr, lr_g=cfg.lr,
-                           betas=(0.0, 0.9) if wgan else (0.5, 0.999),
-                           n_critic=5 if wgan else 1, progress=progress,
-                           desc=f"DCGAN ({cfg.variant}) on {cfg.dataset}")
-
-
-def _digits_model(cfg: DigitsGANConfig, progress: bool):
-    from .checkpoint import cached
-    from .config import seed_everything
-    from .data import load_images
-
-    def train(gan):
-        seed_everything(cfg.seed)
-        x, y = load_images(cfg.dataset, "train", labels=True)
-        train_dcgan(gan, cfg, x, y if cfg.conditional else None, progress)
-
-    def build():
-        seed_everything(cfg.seed)
-        return dcgan(cfg)
-
-    name = f"{cfg.dataset}_{'c' if cfg.conditional else ''}{cfg.variant}_seed{cfg.seed}"
-    return cached(name, cfg, build, train).cpu().eval()
-
-
-def digits_gan(variant: str = "gan", seed: int = 0, steps: int | None = None,
-               progress: bool = True) -> GAN:
-    """An unconditional DCGAN on 8x8 digits, trained (or loaded); ``.sample(n)`` in [0, 1].
-
-    variant "gan" (non-saturating loss) or "wgan-gp". No likelihood: no ``bits_per_dim``.
-    """
-    if variant not in ("gan", "wgan-gp"):
-        raise ValueError(f"variant must be 'gan' or 'wgan-gp', not {variant!r}")
-    cfg = DigitsGANConfig(variant=variant, seed=seed)
-    cfg.steps = steps or (1500 if variant == "wgan-gp" else cfg.steps)
-    return _digits_model(cfg, progress)
-
-
-def digits_cgan(seed: int = 0, steps: int | None = None, progress: bool = True) -> GAN:
-    """A class-conditional DCGAN on 8x8 digits: ``.sample(n, y)``, y in 0..9."""
-    cfg = DigitsGANConfig(conditional=True, seed=seed)
-    cfg.steps = steps or cfg.steps
-    return _digits_model(cfg, progress)

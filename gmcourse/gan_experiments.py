@@ -19,7 +19,7 @@ from .gan import (FGAN, GAN, Hinge, LeastSquares, Minimax, NonSaturating,
                   optimal_discriminator, rejection_sample)
 from .metrics import mode_coverage
 from .nn import MLP
-from .train import fit_adversarial
+from .train import Game, TrainConfig, constant, fit_adversarial, linear_decay
 
 
 def discriminator_vs_optimum(seed: int = 0, steps: int = 1000, scale: float = 2.0,
@@ -37,8 +37,9 @@ def discriminator_vs_optimum(seed: int = 0, steps: int = 1000, scale: float = 2.
     G.requires_grad_(False)
     p_g = GaussianMixture([[0.0, 0.0]], std=scale)
     gan = GAN(G, MLP(2, 1, hidden=64, depth=2, act=nn.LeakyReLU), NonSaturating(), 2)
-    fit_adversarial(gan, p, steps=steps, batch_size=256, lr_d=2e-3, lr_decay=True,
-                    train_generator=False, progress=progress, desc="D against a fixed G")
+    fit_adversarial(gan, p, TrainConfig(steps=steps, batch_size=256, lr=2e-3,
+                                        betas=(0.5, 0.999), schedule=linear_decay),
+                    Game(train_generator=False), progress=progress, desc="D against a fixed G")
     s = torch.linspace(-extent, extent, n)
     xx, yy = torch.meshgrid(s, s, indexing="xy")
     pts = torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)  # (n*n, 2)
@@ -92,15 +93,16 @@ def train_toy_gan(cfg: ToyGANConfig, progress: bool = True, callback=None):
     seed_everything(cfg.seed)
     target = {"ring8": ring8, "grid25": grid25}[cfg.target]()
     gan = toy_gan(cfg)
-    hist = fit_adversarial(gan, target, steps=cfg.steps, batch_size=cfg.batch_size,
-                           lr_d=cfg.lr, lr_g=cfg.lr, betas=cfg.betas, lr_decay=cfg.lr_decay,
-                           progress=progress, callback=callback, desc=f"GAN on {cfg.target}")
+    hist = fit_adversarial(gan, target, TrainConfig(
+        steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr, betas=cfg.betas,
+        schedule=linear_decay if cfg.lr_decay else constant),
+        progress=progress, callback=callback, desc=f"GAN on {cfg.target}")
     if cfg.calibrate:
         if gan.G_ema is not None:  # D should judge the generator we will sample from
             gan.G.load_state_dict(gan.G_ema.net.state_dict())
-        fit_adversarial(gan, target, steps=cfg.calibrate, batch_size=cfg.batch_size,
-                        lr_d=cfg.lr / 4, betas=cfg.betas, train_generator=False,
-                        progress=progress, desc="calibrating D")
+        fit_adversarial(gan, target, TrainConfig(steps=cfg.calibrate, batch_size=cfg.batch_size,
+                                                 lr=cfg.lr / 4, betas=cfg.betas),
+                        Game(train_generator=False), progress=progress, desc="calibrating D")
     return gan, target, hist
 
 
@@ -183,9 +185,10 @@ def train_wgan(run: WGANRun, callback=None, progress: bool = True) -> dict:
             callback(i, g)
 
     t0 = time.perf_counter()
-    fit_adversarial(model, target, steps=run.steps, batch_size=run.batch_size,
-                    callback=record, progress=progress, desc=f"WGAN ({run.method})",
-                    **WGAN_TRAINING[run.method])
+    fit_adversarial(model, target, TrainConfig(steps=run.steps, batch_size=run.batch_size,
+                                               **WGAN_TRAINING[run.method][0]),
+                    WGAN_TRAINING[run.method][1], callback=record, progress=progress,
+                    desc=f"WGAN ({run.method})")
     seconds = time.perf_counter() - t0
     x_fake = model.sample(2500)
     return {"gan": model, "target": target, "trace": trace, "seconds": seconds,

@@ -5,11 +5,13 @@ a positive diagonal); Sigma = L L^T; f a monotone map x = f(z); p_z, p_x densiti
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+
+from .dists import standard_normal_log_prob
+from .train import TrainConfig, fit
 
 
 class AffineGenerator(nn.Module):
@@ -36,7 +38,7 @@ class AffineGenerator(nn.Module):
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         z = torch.linalg.solve_triangular(self.L, (x - self.mu).T, upper=False).T
         log_det = self.L_raw.diagonal().sum()  # log|det L| for a triangular L
-        return -0.5 * (z ** 2).sum(-1) - 0.5 * len(self.mu) * math.log(2 * math.pi) - log_det
+        return standard_normal_log_prob(z).sum(-1) - log_det
 
     def loss(self, x: torch.Tensor) -> torch.Tensor:
         return -self.log_prob(x).mean()
@@ -61,7 +63,6 @@ def relative_error(A: torch.Tensor, B: torch.Tensor) -> float:
 
 def fit_affine(cfg: AffineFitConfig = AffineFitConfig(), progress: bool = True):
     """Fit an ``AffineGenerator`` to samples of N(mu, Sigma); returns (model, data, history)."""
-    from .train import fit
 
     g = torch.Generator().manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
@@ -70,8 +71,8 @@ def fit_affine(cfg: AffineFitConfig = AffineFitConfig(), progress: bool = True):
     L_true = target.scale_tril
     x = torch.tensor(cfg.mu) + torch.randn(cfg.n, 2, generator=g) @ L_true.T
     model = AffineGenerator(2)
-    history = fit(model, x, steps=cfg.steps, lr=cfg.lr, batch_size=cfg.batch_size,
-                  progress=progress, generator=g, desc="affine generator")
+    history = fit(model, x, TrainConfig(steps=cfg.steps, lr=cfg.lr, batch_size=cfg.batch_size,
+                                        seed=cfg.seed), progress=progress, desc="affine generator")
     return model, x, history
 
 
@@ -88,7 +89,7 @@ def sinh_map_log_prob(x: torch.Tensor, a: float) -> torch.Tensor:
     with f^{-1}(x) = asinh(a x) / a and d f^{-1}/dx = 1 / sqrt(1 + (a x)^2).
     """
     z = torch.asinh(a * x) / a
-    log_pz = -0.5 * z ** 2 - 0.5 * math.log(2 * math.pi)
+    log_pz = standard_normal_log_prob(z)
     return log_pz - 0.5 * torch.log1p((a * x) ** 2)
 
 

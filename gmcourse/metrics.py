@@ -11,9 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import time
+
 import torch
 
+from .classifier import digit_classifier
 from .data import GaussianMixture
+from .dists import bits_per_dim  # noqa: F401  (re-exported: the likelihood unit of the baselines)
+from .divergences import mmd2, wasserstein
 
 
 @dataclass
@@ -53,9 +58,6 @@ def mode_coverage(x: torch.Tensor, target: GaussianMixture, n_std: float = 3.0,
 # Likelihood conventions
 # ----------------------------------------------------------------------------------
 
-def bits_per_dim(nll_nats: float | torch.Tensor, num_dims: int):
-    """Negative log-likelihood per example in nats -> bits per dimension."""
-    return nll_nats / (num_dims * torch.log(torch.tensor(2.0)).item())
 
 
 def independent_pixel_nll(train: torch.Tensor, test: torch.Tensor, levels: int = 2,
@@ -146,7 +148,6 @@ def precision_recall(real: torch.Tensor, fake: torch.Tensor, k: int = 3) -> tupl
 
 def samples_per_second(sample, n: int = 64, repeats: int = 1) -> float:
     """Throughput of ``sample(n)``: generated examples per second (best of ``repeats``)."""
-    import time
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -164,7 +165,6 @@ def classifier_scores(x_real: torch.Tensor, x_fake: torch.Tensor, classifier=Non
     literature, so its values compare only with each other.
     """
     if classifier is None:
-        from .classifier import digit_classifier
         classifier = digit_classifier()  # trains once: outside no_grad
     with torch.no_grad():
         f_real, f_fake = classifier.features(x_real), classifier.features(x_fake)
@@ -184,7 +184,6 @@ def sample_divergences(x: torch.Tensor, target, n: int = 1000, bandwidth: float 
     coverage they also see wrong weights and spread; MMD^2 uses a Gaussian kernel of
     width ``bandwidth``, about the grid's mode spacing / 10.
     """
-    from .divergences import mmd2, wasserstein
     y = target.sample(n, generator=torch.Generator().manual_seed(seed))
     x = x[:n].detach().float().cpu()
     return {"w1": wasserstein(x, y), "mmd2": mmd2(x, y, bandwidth=bandwidth)}

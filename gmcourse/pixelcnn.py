@@ -15,12 +15,13 @@ parallel); ``sample`` fills pixels one at a time (sampling is sequential: H W pa
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+import time
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .dists import Bernoulli, Categorical, bits_per_dim
 
 
 # --- masks: kernels of k // 2 + 1 rows whose last row is the centre row ----------------------
@@ -140,10 +141,12 @@ class GatedPixelCNNNet(nn.Module):
         return self.out(h)
 
 
-# --- output distributions: per-pixel log_prob and sample ---------------------------------
+# --- what a pixel is: the network's input code and its output distribution ----------------
+# ``distribution(logits)`` is a ``gmcourse.dists`` distribution over whole images (event_dims
+# = 3): ``log_prob(x)`` (B, 1, H, W) -> (B,) and ``sample()``, the contract of the package.
 
-class Bernoulli:
-    """Binary pixels x in {0, 1}: one logit per pixel."""
+class BinaryPixels:
+    """Binary pixels x in {0, 1}: one logit per pixel, a Bernoulli."""
     levels, in_channels, out_channels = 2, 1, 1
 
     def encode(self, x):
@@ -152,16 +155,14 @@ class Bernoulli:
     def value(self, k):
         return k.float()
 
-    def log_prob(self, logits, x):  # (B, 1, H, W) -> (B,)
-        return -F.binary_cross_entropy_with_logits(logits, x.float(), reduction="none").flatten(1).sum(1)
-
-    def sample(self, logits):
-        return torch.bernoulli(torch.sigmoid(logits))
+    def distribution(self, logits):  # (B, 1, H, W)
+        return Bernoulli(logits, event_dims=3)
 
 
-class Categorical:
-    """K-way pixels. ``scale=K-1``: images in [0, 1] with x * scale in 0..K-1 (17-level
-    digits: x * 16); ``scale=None``: integer codes 0..K-1 (a VQ-VAE code map), kept long."""
+class LevelPixels:
+    """K-way pixels, a categorical. ``scale=K-1``: images in [0, 1] with x * scale in
+    0..K-1 (17-level digits: x * 16); ``scale=None``: integer codes 0..K-1 (a VQ-VAE code
+    map), kept long."""
 
     def __init__(self, K: int, scale: float | None = None):
         self.levels = self.in_channels = self.out_channels = K
@@ -176,12 +177,9 @@ class Categorical:
     def encode(self, x):  # one-hot: (B, 1, H, W) -> (B, K, H, W)
         return F.one_hot(self.index(x)[:, 0], self.levels).permute(0, 3, 1, 2).float()
 
-    def log_prob(self, logits, x):  # logits (B, K, H, W) -> (B,)
-        return -F.cross_entropy(logits, self.index(x)[:, 0], reduction="none").flatten(1).sum(1)
-
-    def sample(self, logits):  # (B, K, H, W) -> (B, 1, H, W)
-        k = torch.distributions.Categorical(logits=logits.movedim(1, -1)).sample()
-        return self.value(k[:, None])
+    def distribution(self, logits):  # (B, K, H, W) -> over (B, 1, H, W)
+        return Categorical(logits.movedim(1, -1).unsqueeze(1), event_dims=3,
+                           codes=self.scale is None)
 
 
 # --- the model ------------------------------------------------------------------------------
@@ -198,7 +196,7 @@ class PixelCNN(nn.Module):
 
     def log_prob(self, x):
         """log p(x) in nats, (B, 1, H, W) -> (B,): one parallel pass, exact."""
-        return self.dist.log_prob(self.logits(x), x)
+        return self.dist.distribution(self.logits(x)).log_prob(x)
 
     def loss(self, x):
         return -self.log_prob(x).mean() / x[0].numel()  # nats per dimension
@@ -213,93 +211,22 @@ class PixelCNN(nn.Module):
             for c in range(W):
                 # rows below r never reach row r (causal masks, top-only padding): skip them
                 logits = self.logits(x[:, :, :r + 1])[:, :, r:r + 1, c:c + 1]
-                x[:, :, r:r + 1, c:c + 1] = self.dist.sample(logits)
+                x[:, :, r:r + 1, c:c + 1] = self.dist.distribution(logits).sample()
         return x
 
     @torch.no_grad()
     def bits_per_dim(self, x, batch_size: int = 512) -> float:
         """-log2 p(x) / D averaged over x (Eq. 3); exact, in the units of ``dist``."""
         nll = torch.cat([-self.log_prob(b) for b in x.split(batch_size)])
-        return nll.mean().item() / (x[0].numel() * math.log(2))
+        return bits_per_dim(nll.mean().item(), x[0].numel())
 
 
-@dataclass
-class PixelCNNConfig:
-    """A PixelCNN for images (levels=2: Bernoulli on binarized images; K > 2: K levels in [0, 1])."""
-    levels: int = 17
-    gated: bool = True
-    hidden: int = 32
-    layers: int = 4
-    kernel: int = 3
-    first_kernel: int = 7
-    steps: int = 1000
-    batch_size: int = 64
-    lr: float = 3e-3
-    seed: int = 0
-
-
-def build(cfg: PixelCNNConfig, shape=(1, 8, 8), dist=None) -> PixelCNN:
-    """The model of ``cfg``, initialised from ``cfg.seed``."""
-    torch.manual_seed(cfg.seed)
-    dist = dist or (Bernoulli() if cfg.levels == 2 else Categorical(cfg.levels, cfg.levels - 1))
-    if cfg.gated:
-        net = GatedPixelCNNNet(dist.in_channels, dist.out_channels, cfg.hidden, cfg.layers,
-                               cfg.kernel, cfg.first_kernel)
-    else:
-        net = PixelCNNNet(dist.in_channels, dist.out_channels, cfg.hidden, cfg.layers,
-                          cfg.kernel, cfg.first_kernel)
+def pixelcnn(dist, gated: bool = True, hidden: int = 32, layers: int = 4, kernel: int = 3,
+             first_kernel: int = 7, shape=(1, 8, 8)) -> PixelCNN:
+    """A (gated) PixelCNN whose pixels are ``dist`` (``BinaryPixels()`` or ``LevelPixels(K)``)."""
+    Net = GatedPixelCNNNet if gated else PixelCNNNet
+    net = Net(dist.in_channels, dist.out_channels, hidden, layers, kernel, first_kernel)
     return PixelCNN(net, dist, shape)
-
-
-def train(model: PixelCNN, x: torch.Tensor, cfg: PixelCNNConfig, progress: bool = True):
-    """Maximum likelihood with Adam and a cosine learning-rate decay; returns the History."""
-    from .train import fit
-    torch.manual_seed(cfg.seed)
-    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    decay = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.steps)
-    return fit(model, x, steps=cfg.steps, batch_size=cfg.batch_size, optimizer=opt,
-               progress=progress, generator=torch.Generator().manual_seed(cfg.seed),
-               callback=lambda i, m: decay.step(), desc="gated PixelCNN" if cfg.gated else "PixelCNN")
-
-
-def fit_pixelcnn(x: torch.Tensor, cfg: PixelCNNConfig, progress: bool = True, dist=None):
-    """Build and train a PixelCNN on images (or code maps) x (N, 1, H, W)."""
-    model = build(cfg, x.shape[1:], dist).to(x.device)
-    history = train(model, x, cfg, progress)
-    return model, history
-
-
-def fit_code_prior(codes: torch.Tensor, K: int, cfg: PixelCNNConfig | None = None,
-                   progress: bool = True) -> PixelCNN:
-    """A gated PixelCNN prior over code maps (N, H, W) or (N, 1, H, W) of integers 0..K-1:
-    the second stage of a VQ-VAE. ``.sample(n)`` returns long codes (n, 1, H, W)."""
-    codes = codes.long().reshape(len(codes), 1, *codes.shape[-2:])
-    cfg = cfg or PixelCNNConfig(levels=K)
-    return fit_pixelcnn(codes, cfg, progress, dist=Categorical(K))[0].eval()
-
-
-def image_pixelcnn(levels: int = 17, gated: bool = True, dataset: str = "digits",
-                   seed: int = 0, steps: int | None = None, device=None) -> PixelCNN:
-    """A PixelCNN trained on a train split, cached in data/checkpoints. levels=2: binarized
-    images (threshold 0.5); K > 2: x * (K-1) in 0..K-1 (17 for digits, 256 for 8-bit).
-    Digits get the small CPU network; 28x28 datasets a larger one, meant for a GPU."""
-    from .checkpoint import cached
-    from .data import load_images
-    cfg = PixelCNNConfig(levels=levels, gated=gated, seed=seed, steps=steps or 1000)
-    if dataset != "digits":
-        cfg = PixelCNNConfig(levels=levels, gated=gated, seed=seed, steps=steps or 20_000,
-                             hidden=64, layers=8, batch_size=128, lr=1e-3)
-    x = load_images(dataset, "train", binarize=levels == 2).to(device)
-    name = f"pixelcnn_{dataset}{levels}_{'gated' if gated else 'plain'}_seed{seed}_{cfg.steps}"
-    model = cached(name, cfg, lambda: build(cfg, x.shape[1:]).to(device),
-                   lambda m: train(m, x, cfg))
-    return model.to(device)
-
-
-def digits_pixelcnn(seed: int = 0, steps: int | None = None) -> PixelCNN:
-    """Chapter 09's PixelCNN: the gated model of chapter 06 on 17-level digits (cached).
-    ``.sample(n)`` is in [0, 1]; ``.bits_per_dim(x)`` is exact (not a bound)."""
-    return image_pixelcnn(17, True, "digits", seed, steps)
 
 
 # --- what the chapter measures ----------------------------------------------------------
@@ -319,7 +246,6 @@ def input_gradients(net: nn.Module, c_in: int, H: int, W: int, seed: int = 0) ->
 def sampling_seconds(model: PixelCNN, sides=(4, 8, 12, 16), n: int = 8) -> list[dict]:
     """Wall time of ``model.sample(n)`` for square images of each side: H W passes of a
     network whose cost grows with H W, so about (H W)^2 in all for large images."""
-    import time
     rows = []
     for s in sides:
         model.sample(n, shape=(1, min(s, 4), min(s, 4)))  # warm-up

@@ -193,41 +193,7 @@ def fig3(cfg: Fig3Config = Fig3Config(), seed: int = 0, p: GaussianMixture | Non
     return {"start": x0, "plain": plain, "annealed": annealed, "exact": p.sample(cfg.n, g)}
 
 
-# --- a learned score on 2D data -------------------------------------------------------
-
-@dataclass
-class ToyNCSNConfig:
-    """NCSN on a 2D mixture: sigma_1 about the distance between modes (NCSNv2 Technique 1)."""
-    sigma_max: float = 20.0
-    sigma_min: float = 0.1
-    L: int = 10
-    eps: float = 1e-3  # alpha at sigma = 1 is 0.1, Figure 3's step
-    steps_each: int = 100
-    sigma_data: float = 5.0  # the two modes' per-coordinate spread
-    hidden: int = 64
-    depth: int = 3
-    steps: int = 1500
-    batch_size: int = 256
-    lr: float = 2e-3
-    seed: int = 0
-
-
-def train_toy(p, cfg: ToyNCSNConfig = ToyNCSNConfig(), progress: bool = True):
-    """Train an NCSN with a ``TimeMLP`` on samples of ``p``; returns (model, history)."""
-    from .nn import TimeMLP
-    from .train import fit
-
-    torch.manual_seed(cfg.seed)
-    model = NCSN(TimeMLP(2, hidden=cfg.hidden, depth=cfg.depth),
-                 geometric_sigmas(cfg.sigma_max, cfg.sigma_min, cfg.L), eps=cfg.eps,
-                 steps_each=cfg.steps_each, sigma_data=cfg.sigma_data)
-    history = fit(model, p, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                  progress=progress, generator=torch.Generator().manual_seed(cfg.seed),
-                  desc="NCSN (2D)")
-    return model, history
-
-
-# --- NCSN on digits (chapter 09's comparison) ------------------------------------------
+# --- a score network on vectors, for images -------------------------------------------
 
 class Flat(nn.Module):
     """Lets a network on vectors (B, D) act on images (B, C, H, W)."""
@@ -238,53 +204,3 @@ class Flat(nn.Module):
 
     def forward(self, x, c):
         return self.net(x.flatten(1), c).view_as(x)
-
-
-@dataclass
-class DigitsNCSNConfig:
-    """NCSN on 8x8 digits in [0, 1]: sigma_1 = 5 just above the largest distance between two
-    training digits, 4.8 (NCSNv2 Technique 1); eps from NCSNv2's Technique 4 for L = 20
-    levels and T = 10 steps. The score network is a ``TimeMLP`` on the 64 pixels: at 8x8 it
-    trains several times faster on a CPU than a convolutional network, and scored better."""
-    sigma_max: float = 5.0
-    sigma_min: float = 0.02
-    L: int = 20
-    eps: float = 6.2e-5
-    steps_each: int = 10
-    sigma_data: float = 0.4
-    hidden: int = 256
-    depth: int = 3
-    steps: int = 6000
-    batch_size: int = 128
-    lr: float = 2e-3
-    seed: int = 0
-
-
-def digits_ncsn(seed: int = 0, steps: int | None = None, progress: bool = True,
-                cfg: DigitsNCSNConfig | None = None) -> NCSN:
-    """A trained NCSN on the digits' train split (eval mode, CPU, checkpoint-cached).
-
-    ``.sample(n)`` runs annealed Langevin, then Tweedie's denoising step, and returns
-    (n, 1, 8, 8) clamped to [0, 1]. A score model has no ``bits_per_dim`` here.
-    """
-    from .checkpoint import cached
-    from .config import seed_everything
-    from .data import load_images
-    from .nn import TimeMLP
-    from .train import fit
-
-    cfg = cfg or DigitsNCSNConfig(seed=seed, **({} if steps is None else {"steps": steps}))
-
-    def build():
-        seed_everything(cfg.seed)
-        return NCSN(Flat(TimeMLP(64, cfg.hidden, cfg.depth)),
-                    geometric_sigmas(cfg.sigma_max, cfg.sigma_min, cfg.L), shape=(1, 8, 8),
-                    eps=cfg.eps, steps_each=cfg.steps_each, sigma_data=cfg.sigma_data,
-                    clamp=(0.0, 1.0))
-
-    def train(model):
-        fit(model, load_images("digits", "train"), steps=cfg.steps, batch_size=cfg.batch_size,
-            lr=cfg.lr, progress=progress, generator=torch.Generator().manual_seed(cfg.seed),
-            desc="NCSN (digits)")
-
-    return cached(f"digits_ncsn_seed{cfg.seed}_steps{cfg.steps}", cfg, build, train).cpu()

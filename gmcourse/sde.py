@@ -17,6 +17,7 @@ import math
 import torch
 
 from .data import GaussianMixture
+from .dists import standard_normal_log_prob
 from .score import MixtureScore
 
 
@@ -78,8 +79,8 @@ class VPSDE:
 
 
 def _normal_log_prob(x, std: float):
-    d = x[0].numel()
-    return -0.5 * (x / std).pow(2).flatten(1).sum(1) - d * math.log(std * math.sqrt(2 * math.pi))
+    """log N(x; 0, std^2 I), summed per example."""
+    return (standard_normal_log_prob(x / std) - math.log(std)).flatten(1).sum(1)
 
 
 def marginal_score(p: GaussianMixture, sde):

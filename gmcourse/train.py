@@ -1,11 +1,14 @@
-"""One generic training loop, and the step runner that the adversarial loop shares.
+"""One training config, one generic loop, and the adversarial loop that shares it.
 
-    fit(model, data, steps=...)   calls ``model.loss(batch)`` each step, Adam by default
-    run_steps(step, steps)        the loop itself: progress bar, history, NaN check,
-                                  Ctrl-C (KeyboardInterrupt) keeps what was trained so far
+    TrainConfig(steps, batch_size, lr, betas, schedule, clip_grad, seed)
+    fit(model, data, cfg)            calls ``model.loss(batch)`` each step (Adam)
+    fit_adversarial(gan, data, cfg, Game(...))   the two-player game, alternating steps
+    run_steps(step, steps)           the loop itself: progress bar, history, NaN check,
+                                     Ctrl-C (KeyboardInterrupt) keeps what was trained so far
 
 ``data`` is a toy distribution (anything with ``sample(n)``), a tensor, or a tuple of
 tensors (e.g. images and labels); batches are drawn with replacement-free shuffling.
+Family configs nest a ``TrainConfig``; ``gmcourse.recipes`` holds every trained model.
 """
 from __future__ import annotations
 
@@ -16,6 +19,38 @@ from typing import Callable, Iterator
 
 import torch
 from tqdm.auto import tqdm
+
+
+# --- learning-rate schedules: schedule(i, steps) -> multiplier of the base rate -----------
+
+def constant(i: int, steps: int) -> float:
+    return 1.0
+
+
+def linear_decay(i: int, steps: int) -> float:
+    """1 - i / steps: falls linearly to 0 at the last step."""
+    return 1.0 - i / steps
+
+
+def cosine(i: int, steps: int) -> float:
+    """(1 + cos(pi i / steps)) / 2 (Loshchilov and Hutter 2017, without restarts)."""
+    return 0.5 * (1.0 + math.cos(math.pi * i / steps))
+
+
+@dataclass
+class TrainConfig:
+    """How a model is trained; family configs nest one as ``train``.
+
+    seed: the seed of the batch order (its own ``torch.Generator``); None draws batches
+    from the global generator, which ``gmcourse.recipes`` seeds before building the model.
+    """
+    steps: int = 1000
+    batch_size: int = 128
+    lr: float = 1e-3
+    betas: tuple = (0.9, 0.999)
+    schedule: Callable[[int, int], float] = constant
+    clip_grad: float | None = None
+    seed: int | None = None
 
 
 class TrainingDiverged(FloatingPointError):
@@ -69,9 +104,36 @@ def _check_finite(values: dict[str, float], step: int, hint: str):
             f"loss became {bad} at step {step}; training stopped. {hint}")
 
 
+def _progress_bar(steps: int, desc: str, progress: bool):
+    """A tqdm bar; in a notebook also the display handle that ``_finish`` replaces.
+
+    A notebook bar is a widget whose stored text is its first frame (``0%| | 0/N``), which
+    is what a static page (GitHub, ``make html``) shows. So the widget is displayed by
+    hand and, once training ends, replaced by the finished bar's text.
+    """
+    kw = dict(desc=desc, disable=not progress, mininterval=0.5)
+    if progress:
+        try:
+            from IPython import get_ipython
+            from IPython.display import display
+            from tqdm.notebook import tqdm as notebook_tqdm
+            if type(get_ipython()).__name__ == "ZMQInteractiveShell":
+                bar = notebook_tqdm(range(steps), display=False, **kw)
+                return bar, display(bar.container, display_id=True)
+        except ImportError:  # no IPython or ipywidgets: the text bar below
+            pass
+    return tqdm(range(steps), **kw), None
+
+
+def _finish(bar, handle):
+    if handle is not None:
+        from IPython.display import Pretty
+        handle.update(Pretty(str(bar)))
+
+
 def run_steps(step: Callable[[int], dict[str, float]], steps: int, *, desc: str = "training",
               progress: bool = True, hint: str = "Try a smaller learning rate or gradient "
-              "clipping (clip_grad=1.0).", log_every: int = 1) -> History:
+              "clipping (clip_grad=1.0).") -> History:
     """Call ``step(i)`` ``steps`` times; record its returned losses.
 
     Stops with ``TrainingDiverged`` on a NaN/inf loss; on KeyboardInterrupt it returns
@@ -79,58 +141,93 @@ def run_steps(step: Callable[[int], dict[str, float]], steps: int, *, desc: str 
     """
     history = History()
     t0 = time.perf_counter()
-    bar = tqdm(range(steps), desc=desc, disable=not progress, mininterval=0.5)
+    bar, handle = _progress_bar(steps, desc, progress)
     try:
         for i in bar:
             values = step(i)
             _check_finite(values, i, hint)
             history.append(values)
-            if i % max(1, steps // 100) == 0:
+            if i % max(1, steps // 100) == 0 or i == steps - 1:
                 bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()}, refresh=False)
     except KeyboardInterrupt:
         history.interrupted = True
         print(f"Interrupted after {history.steps} steps; the model keeps what it learned.")
     finally:
         bar.close()
+        _finish(bar, handle)
         history.seconds = time.perf_counter() - t0
     return history
 
 
-def fit(model: torch.nn.Module, data, *, steps: int = 1000, batch_size: int = 128,
-        lr: float = 1e-3, optimizer: torch.optim.Optimizer | None = None,
-        clip_grad: float | None = None, progress: bool = True, desc: str | None = None,
-        generator: torch.Generator | None = None, callback=None) -> History:
-    """Minimise ``model.loss(batch)`` for ``steps`` optimiser steps.
+def _scheduler(opt, cfg: TrainConfig):
+    if cfg.schedule is constant:
+        return None
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda i: cfg.schedule(i, cfg.steps))
+
+
+def fit(model: torch.nn.Module, data, cfg: TrainConfig | None = None, *,
+        progress: bool = True, desc: str | None = None, callback=None) -> History:
+    """Minimise ``model.loss(batch)`` for ``cfg.steps`` Adam steps.
 
     The batch goes to the device of the model's parameters. ``callback(i, model)``, if
     given, runs after each step (e.g. to update a live plot). Returns a ``History``.
     """
+    cfg = cfg or TrainConfig()
     device = next(model.parameters()).device
-    opt = optimizer or torch.optim.Adam(model.parameters(), lr=lr)
-    it = batches(data, batch_size, device, generator)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=cfg.betas)
+    sched = _scheduler(opt, cfg)
+    generator = None if cfg.seed is None else torch.Generator().manual_seed(cfg.seed)
+    it = batches(data, cfg.batch_size, device, generator)
 
     def step(i):
         batch = next(it)
         loss = model.loss(*batch) if isinstance(batch, tuple) else model.loss(batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
-        if clip_grad is not None:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad)
+        if cfg.clip_grad is not None:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad)
         opt.step()
+        if sched is not None:
+            sched.step()
         if callback is not None:
             callback(i, model)
         return {"loss": loss.item()}
 
     model.train()
     try:
-        return run_steps(step, steps, desc=desc or type(model).__name__, progress=progress,
-                         hint=f"Try a smaller learning rate (now {opt.param_groups[0]['lr']:g})"
+        return run_steps(step, cfg.steps, desc=desc or type(model).__name__, progress=progress,
+                         hint=f"Try a smaller learning rate (now {cfg.lr:g})"
                               " or gradient clipping (clip_grad=1.0).")
     finally:
         model.eval()
 
 
 # --- GAN: the adversarial loop (chapters 02-03) ----------------------------------------
+
+def adam(params, lr: float, betas) -> torch.optim.Optimizer:
+    return torch.optim.Adam(params, lr=lr, betas=betas)
+
+
+def rmsprop(params, lr: float, betas=None) -> torch.optim.Optimizer:
+    """RMSprop, as WGAN with weight clipping uses (Arjovsky et al. 2017: momentum hurts)."""
+    return torch.optim.RMSprop(params, lr=lr)
+
+
+@dataclass
+class Game:
+    """What only a two-player game needs beside the ``TrainConfig``.
+
+    n_critic: discriminator steps per generator step; lr_d, lr_g: the players' learning
+    rates (None: ``cfg.lr``); optimizer(params, lr, betas) makes each player's optimiser;
+    train_generator=False trains D alone against a fixed G; amp: bfloat16 autocast on CUDA.
+    ``cfg.schedule`` scales both learning rates.
+    """
+    n_critic: int = 1
+    lr_d: float | None = None
+    lr_g: float | None = None
+    optimizer: Callable = adam
+    train_generator: bool = True
+    amp: bool = True
 
 
 def _split(batch):
@@ -166,34 +263,27 @@ def adversarial_step(gan, opt_d, opt_g, real_batches, n_critic: int = 1,
     return {"d_loss": loss_d.item(), "g_loss": loss_g.item()}
 
 
-def fit_adversarial(gan, data, *, steps: int = 2000, batch_size: int = 128,
-                    lr_d: float = 2e-4, lr_g: float = 2e-4, betas=(0.5, 0.999),
-                    n_critic: int = 1, optimizer: str = "adam", lr_decay: bool = False,
-                    train_generator: bool = True, amp: bool = True, progress: bool = True,
-                    desc: str = "GAN", generator: torch.Generator | None = None,
-                    callback=None) -> History:
-    """Train a ``gmcourse.gan.GAN`` for ``steps`` generator steps with two optimisers.
+def fit_adversarial(gan, data, cfg: TrainConfig | None = None, game: Game | None = None, *,
+                    progress: bool = True, desc: str = "GAN", callback=None) -> History:
+    """Train a ``gmcourse.gan.GAN`` for ``cfg.steps`` generator steps with two optimisers.
 
-    Adam with ``betas`` (DCGAN: (0.5, 0.999); WGAN-GP: (0, 0.9)) or RMSprop (WGAN with
-    weight clipping). lr_decay: both learning rates fall linearly to 0. On CUDA the
-    forward passes run in bfloat16 autocast (``amp``). ``train_generator=False`` trains
-    only D against the fixed generator. ``callback(i, gan)`` runs after each step.
+    ``callback(i, gan)`` runs after each step. See ``Game`` for the two players' settings.
     """
+    cfg, game = cfg or TrainConfig(), game or Game()
     device = next(gan.parameters()).device
-    def make(params, lr):
-        if optimizer == "rmsprop":
-            return torch.optim.RMSprop(params, lr=lr)
-        return torch.optim.Adam(params, lr=lr, betas=betas)
-    opt_d, opt_g = make(gan.D.parameters(), lr_d), make(gan.G.parameters(), lr_g)
-    scheds = [torch.optim.lr_scheduler.LambdaLR(o, lambda i: 1 - i / steps)
-              for o in ((opt_d, opt_g) if train_generator else (opt_d,))] if lr_decay else []
-    it = batches(data, batch_size, device, generator)
+    opt_d = game.optimizer(gan.D.parameters(), game.lr_d or cfg.lr, cfg.betas)
+    opt_g = game.optimizer(gan.G.parameters(), game.lr_g or cfg.lr, cfg.betas)
+    scheds = [s for s in (_scheduler(o, cfg) for o in ((opt_d, opt_g) if game.train_generator
+                                                           else (opt_d,))) if s is not None]
+    generator = None if cfg.seed is None else torch.Generator().manual_seed(cfg.seed)
+    it = batches(data, cfg.batch_size, device, generator)
     autocast = torch.autocast("cuda", dtype=torch.bfloat16,
-                              enabled=amp and device.type == "cuda")
+                              enabled=game.amp and device.type == "cuda")
 
     def step(i):
         with autocast:
-            values = adversarial_step(gan, opt_d, opt_g, it, n_critic, train_generator)
+            values = adversarial_step(gan, opt_d, opt_g, it, game.n_critic,
+                                      game.train_generator)
         for s in scheds:
             s.step()
         if callback is not None:
@@ -202,7 +292,7 @@ def fit_adversarial(gan, data, *, steps: int = 2000, batch_size: int = 128,
 
     gan.train()
     try:
-        return run_steps(step, steps, desc=desc, progress=progress,
+        return run_steps(step, cfg.steps, desc=desc, progress=progress,
                          hint="Try smaller learning rates, more critic steps (n_critic) "
                               "or a gradient penalty.")
     finally:

@@ -15,13 +15,12 @@ Symbols (as on the slides)
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .dists import Bernoulli, Categorical, DiscretizedLogistic, Normal, kl_normal
+from .dists import Bernoulli, Categorical, DiscretizedLogistic, Normal, bits_per_dim, kl_normal
 from .nn import MLP
 
 
@@ -135,7 +134,7 @@ class VAE(nn.Module):
         In the decoder's units: with a 17-level Categorical decoder on digits this is the
         course's "17-level digits" convention; with a Bernoulli decoder, binary pixels.
         """
-        return -self.iwae(x, k).mean().item() / (x[0].numel() * math.log(2))
+        return bits_per_dim(-self.iwae(x, k).mean().item(), x[0].numel())
 
     @torch.no_grad()
     def sample(self, n: int):
@@ -226,58 +225,24 @@ class LinearGaussian:
                       + torch.logdet(S_p) - torch.logdet(S))
 
 
-# --- configuration, training and the digits model ------------------------------------
+# --- the lecture's models on images ---------------------------------------------------
 
-@dataclass
-class VAEConfig:
-    latent_dim: int = 2
-    hidden: int = 256
-    depth: int = 2
-    likelihood: str = "categorical"  # "bernoulli" (binary), "categorical", "logistic", "gaussian"
-    levels: int = 17                 # grey levels of the categorical decoder
-    beta: float = 1.0
-    steps: int = 3000
-    batch_size: int = 128
-    lr: float = 1e-3
-
-
-def build_vae(cfg: VAEConfig, shape=(1, 8, 8), autoencoder: bool = False) -> VAE:
-    D, d = math.prod(shape), cfg.latent_dim
-    encoder = GaussianEncoder(MLP(D, 2 * d, cfg.hidden, cfg.depth))
+def build_vae(shape=(1, 8, 8), latent_dim: int = 2, hidden: int = 256, depth: int = 2,
+              likelihood: str = "categorical", levels: int = 17, beta: float = 1.0,
+              autoencoder: bool = False) -> VAE:
+    """MLP encoder and decoder for images of ``shape``; ``likelihood`` is "bernoulli"
+    (binary pixels), "categorical" or "logistic" (``levels`` grey levels) or "gaussian"."""
+    D, d = math.prod(shape), latent_dim
+    encoder = GaussianEncoder(MLP(D, 2 * d, hidden, depth))
     decoders = {
-        "bernoulli": lambda: BernoulliDecoder(MLP(d, D, cfg.hidden, cfg.depth), shape),
-        "categorical": lambda: CategoricalDecoder(MLP(d, D * cfg.levels, cfg.hidden, cfg.depth),
-                                                  shape, cfg.levels),
-        "logistic": lambda: LogisticDecoder(MLP(d, 2 * D, cfg.hidden, cfg.depth), shape,
-                                            cfg.levels),
-        "gaussian": lambda: GaussianDecoder(MLP(d, D, cfg.hidden, cfg.depth), shape)}
-    return (Autoencoder if autoencoder else VAE)(encoder, decoders[cfg.likelihood](), d, cfg.beta)
-
-
-def train_vae(cfg: VAEConfig, x, seed: int = 0, autoencoder: bool = False, progress=True,
-              model: VAE | None = None):
-    """Fit a VAE (or the plain autoencoder) on images x, built here unless ``model`` is
-    given; returns (model, history). Batches go to the model's device."""
-    from .train import fit
-    torch.manual_seed(seed)
-    model = model or build_vae(cfg, tuple(x.shape[1:]), autoencoder).to(x.device)
-    history = fit(model, x, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                  progress=progress, generator=torch.Generator().manual_seed(seed),
-                  desc=f"{type(model).__name__} d={cfg.latent_dim} beta={cfg.beta:g}")
-    return model, history
-
-
-class DynamicBinarized:
-    """Binary images drawn afresh each time, x ~ Bernoulli(grey level), as in the VAE
-    literature on MNIST; ``train.fit`` draws batches with ``sample(n)``."""
-
-    def __init__(self, x):
-        self.x, self.shape, self.device = x, x.shape, x.device
-
-    def sample(self, n, generator=None):
-        idx = torch.randint(len(self.x), (n,), generator=generator).to(self.device)
-        on_cpu = self.device.type == "cpu"  # a CPU generator cannot drive CUDA draws
-        return torch.bernoulli(self.x[idx], generator=generator if on_cpu else None)
+        "bernoulli": lambda: BernoulliDecoder(MLP(d, D, hidden, depth), shape),
+        "categorical": lambda: CategoricalDecoder(MLP(d, D * levels, hidden, depth), shape,
+                                                  levels),
+        "logistic": lambda: LogisticDecoder(MLP(d, 2 * D, hidden, depth), shape, levels),
+        "gaussian": lambda: GaussianDecoder(MLP(d, D, hidden, depth), shape)}
+    if likelihood not in decoders:
+        raise ValueError(f"likelihood must be one of {sorted(decoders)}, not {likelihood!r}")
+    return (Autoencoder if autoencoder else VAE)(encoder, decoders[likelihood](), d, beta)
 
 
 @torch.no_grad()
@@ -286,34 +251,4 @@ def evaluate(model: VAE, x, k: int = 100, chunk: int = 64) -> dict:
     neg_elbo = torch.cat([-model.elbo(xb) for xb in x.split(256)]).mean().item()
     nll = -model.iwae(x, k, chunk).mean().item()
     return {"-ELBO": neg_elbo, f"IWAE-{k} NLL": nll,
-            "bits/dim": nll / (x[0].numel() * math.log(2))}
-
-
-# the chapter's settings (chapter 04 and its tests use these)
-LATENT_2D = VAEConfig(latent_dim=2, hidden=256, likelihood="bernoulli", steps=3000)
-BETA_SWEEP = VAEConfig(latent_dim=16, hidden=256, likelihood="bernoulli", steps=2000)
-BETAS = (0.5, 1.0, 2.0, 4.0, 8.0)
-
-DIGITS_VAE = VAEConfig(latent_dim=16, hidden=256, likelihood="logistic", steps=2000)
-
-
-def digits_vae(seed: int = 0, steps: int | None = None) -> VAE:
-    """The digits VAE of chapter 09 (CPU, eval mode), trained once and cached.
-
-    A discretized-logistic decoder on the 17 grey levels: ``bits_per_dim(x_test)`` is
-    -IWAE_100 / (64 ln 2) in the "17-level digits, bits per pixel" convention, an upper
-    bound (in expectation) on the model's exact value.
-    ``sample(n)`` returns decoder means (n, 1, 8, 8) in [0, 1].
-    """
-    from dataclasses import asdict, replace
-    from .checkpoint import cached
-    from .data import load_images
-    cfg = DIGITS_VAE if steps is None else replace(DIGITS_VAE, steps=steps)
-    x = load_images("digits", "train")
-
-    def build():
-        torch.manual_seed(seed)
-        return build_vae(cfg)
-
-    return cached(f"digits_vae_s{seed}", {**asdict(cfg), "seed": seed}, build,
-                  lambda m: train_vae(cfg, x, seed, progress=False, model=m))
+            "bits/dim": bits_per_dim(nll, x[0].numel())}

@@ -6,9 +6,9 @@ import numpy as np
 import torch
 
 
-def grid_points(extent: float = 4.0, n: int = 200, device=None):
+def grid_points(extent: float = 4.0, n: int = 200, device=None, dtype=None):
     """An n x n grid over [-extent, extent]^2: (xx, yy) for plotting and points (n*n, 2)."""
-    s = torch.linspace(-extent, extent, n, device=device)
+    s = torch.linspace(-extent, extent, n, device=device, dtype=dtype)
     xx, yy = torch.meshgrid(s, s, indexing="xy")
     return xx, yy, torch.stack([xx.reshape(-1), yy.reshape(-1)], 1)
 

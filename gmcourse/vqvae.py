@@ -13,8 +13,6 @@ Symbols (van den Oord et al. 2017)
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
-
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -113,57 +111,9 @@ class VQVAE(nn.Module):
         return self.decode(k)
 
 
-@dataclass
-class VQConfig:
-    K: int = 32           # codebook size
-    D: int = 8            # code dimension
-    hidden: int = 32      # channels of the conv encoder / decoder
-    downsample: int = 1   # halvings of the image side: 8x8 digits -> a 4x4 code grid
-    beta: float = 0.25
-    steps: int = 2000
-    batch_size: int = 128
-    lr: float = 2e-3
-
-
-def build_vqvae(cfg: VQConfig, channels: int = 1) -> VQVAE:
-    return VQVAE(ConvEncoder(channels, cfg.D, cfg.hidden, cfg.downsample),
-                 ConvDecoder(cfg.D, channels, cfg.hidden, cfg.downsample),
-                 VectorQuantizer(cfg.K, cfg.D), cfg.beta)
-
-
-def train_vqvae(cfg: VQConfig, x, seed: int = 0, progress=True, model: VQVAE | None = None):
-    """Fit a VQ-VAE on images x and its histogram prior; returns (model, history)."""
-    from .train import fit
-    torch.manual_seed(seed)
-    model = model or build_vqvae(cfg, x.shape[1]).to(x.device)
-    history = fit(model, x, steps=cfg.steps, batch_size=cfg.batch_size, lr=cfg.lr,
-                  progress=progress, generator=torch.Generator().manual_seed(seed),
-                  desc=f"VQ-VAE K={cfg.K}")
-    model.fit_prior(x)
-    return model, history
-
-
-DIGITS_VQVAE = VQConfig()
-
-
-def digits_vqvae(seed: int = 0, steps: int | None = None) -> VQVAE:
-    """The digits VQ-VAE of chapter 09 (CPU, eval mode), trained once and cached.
-
-    ``sample(n)`` -> (n, 1, 8, 8) in [0, 1], codes from a per-position histogram prior.
-    No ``bits_per_dim``: the decoder is a fixed-variance Gaussian fitted by squared
-    error, so the model defines no likelihood of the 17-level digits.
-    """
-    from .checkpoint import cached
-    from .data import load_images
-    cfg = DIGITS_VQVAE if steps is None else replace(DIGITS_VQVAE, steps=steps)
-    x = load_images("digits", "train")
-
-    def build():
-        torch.manual_seed(seed)
-        model = build_vqvae(cfg)
-        side = 8 >> cfg.downsample  # the code grid of 8x8 digits
-        model.log_prior = torch.zeros(side, side, cfg.K)  # the shape its checkpoint holds
-        return model
-
-    return cached(f"digits_vqvae_s{seed}", {**asdict(cfg), "seed": seed}, build,
-                  lambda m: train_vqvae(cfg, x, seed, progress=False, model=m))
+def build_vqvae(channels: int = 1, K: int = 32, D: int = 8, hidden: int = 32,
+                downsample: int = 1, beta: float = 0.25) -> VQVAE:
+    """Conv encoder and decoder around a codebook of K vectors of size D; each halving
+    (``downsample``) of the image side shrinks the code grid, 8x8 digits -> 4x4 at 1."""
+    return VQVAE(ConvEncoder(channels, D, hidden, downsample),
+                 ConvDecoder(D, channels, hidden, downsample), VectorQuantizer(K, D), beta)

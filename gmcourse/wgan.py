@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from .gan import GAN
+from .train import Game, rmsprop
 
 
 class Wasserstein:
@@ -66,11 +67,11 @@ def spectral_norm(net: nn.Module) -> nn.Module:
     return net
 
 
-# The three papers' optimisers and critic steps per generator step.
+# The three papers' optimisers and critic steps per generator step: (TrainConfig fields, Game).
 WGAN_TRAINING = {
-    "clip": dict(optimizer="rmsprop", lr_d=5e-5, lr_g=5e-5, n_critic=5),   # Arjovsky Alg. 1
-    "gp": dict(optimizer="adam", lr_d=1e-4, lr_g=1e-4, betas=(0.0, 0.9), n_critic=5),
-    "sn": dict(optimizer="adam", lr_d=2e-4, lr_g=2e-4, betas=(0.5, 0.999), n_critic=1),
+    "clip": (dict(lr=5e-5), Game(n_critic=5, optimizer=rmsprop)),          # Arjovsky Alg. 1
+    "gp": (dict(lr=1e-4, betas=(0.0, 0.9)), Game(n_critic=5)),             # Gulrajani Alg. 1
+    "sn": (dict(lr=2e-4, betas=(0.5, 0.999)), Game(n_critic=1)),           # Miyato et al.
 }
 
 

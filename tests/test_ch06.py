@@ -3,12 +3,11 @@ and the plain PixelCNN on binarized digits (trained once, cached in data/checkpo
 import pytest
 import torch
 
-from gmcourse import pixelcnn
+from gmcourse import pixelcnn, recipes
 from gmcourse.data import load_images
 from gmcourse.metrics import bits_per_dim, independent_pixel_nll
 from gmcourse.pixelcnn import GatedPixelCNNNet, PixelCNNNet
 
-STEPS = 1000  # the chapter's lecture setting
 
 
 def chapter_grads():
@@ -47,5 +46,5 @@ def test_independent_pixel_baselines_quoted_in_the_chapter():
 def test_plain_pixelcnn_beats_independent_pixels_on_binarized_digits():
     x_train, x_test = (load_images("digits", s, binarize=True) for s in ("train", "test"))
     base = bits_per_dim(independent_pixel_nll(x_train, x_test, levels=2), 64)
-    model = pixelcnn.image_pixelcnn(2, False, "digits", steps=STEPS)
+    model = recipes.trained(recipes.pixelcnn_recipe(2, False), profile="lecture")
     assert model.bits_per_dim(x_test) < base - 0.1

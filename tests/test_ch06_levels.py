@@ -1,17 +1,17 @@
 """Chapter 06 and chapter 09: the 17-level gated PixelCNN on digits (cached)."""
 import torch
 
-from gmcourse import pixelcnn
+from gmcourse import recipes
 from gmcourse.data import load_images
 
 
 def test_17_level_gated_pixelcnn_below_2_bits_per_dim():
-    model = pixelcnn.digits_pixelcnn()  # the chapter's model: same config, same checkpoint
+    model = recipes.trained(recipes.PIXELCNN_DIGITS, profile="lecture")  # the chapter's model
     assert model.bits_per_dim(load_images("digits", "test")) < 2.0
 
 
 def test_digits_pixelcnn_contract_for_chapter_09():
-    model = pixelcnn.digits_pixelcnn()
+    model = recipes.trained(recipes.PIXELCNN_DIGITS, profile="lecture")
     assert not model.training
     torch.manual_seed(0)
     s = model.sample(4)

@@ -42,9 +42,24 @@ def test_collapsed_model_ranks_below_a_covering_one_on_recall():
     assert "memoriser" in table and "collapsed" in table and table.count("\n") == 3
 
 
-def test_a_missing_family_gets_a_row_not_a_crash():
-    entry = compare.Entry("nothing", "no_such_module", "digits_nothing")
+def test_an_error_in_training_surfaces_instead_of_a_quiet_row():
+    """A recipe whose training fails raises: no row hides the error."""
+    from dataclasses import replace
+    from gmcourse import recipes
+
+    def broken_build(cfg):
+        raise AttributeError("a bug inside the model")
+    entry = compare.Entry("broken", replace(recipes.VAE_DIGITS, name="broken", build=broken_build))
     x_test = data.load_images("digits", "test")
-    rows = compare.trilemma(x_test, classifier=None, families=[entry], progress=None)
-    assert rows == [{"model": "nothing", "missing": "No module named 'gmcourse.no_such_module'"}]
-    assert "not available" in compare.format_table(rows)
+    import pytest
+    with pytest.raises(AttributeError, match="a bug inside the model"):
+        compare.trilemma(x_test, classifier=None, families=[entry])
+
+
+def test_every_row_is_a_recipe_object_and_chapter_rows_use_the_chapters_recipes():
+    from gmcourse import recipes
+    assert all(isinstance(e.recipe, recipes.Recipe) for e in compare.FAMILIES)
+    by = {e.label: e for e in compare.FAMILIES}
+    assert by["flow"].recipe is recipes.GLOW_DIGITS and by["flow"].chapter == "05"
+    assert by["PixelCNN"].recipe is recipes.PIXELCNN_DIGITS
+    assert by["DDPM (1000 steps)"].recipe is recipes.DDPM_DIGITS

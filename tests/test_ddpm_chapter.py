@@ -4,7 +4,7 @@ import torch
 
 from gmcourse.config import set_threads
 from gmcourse.data import ring8
-from gmcourse.diffusion import ToyConfig, toy_ddpm
+from gmcourse import recipes
 from gmcourse.divergences import wasserstein_batches
 from gmcourse.metrics import mode_coverage
 
@@ -13,7 +13,7 @@ from gmcourse.metrics import mode_coverage
 def chapter_ring_model():
     set_threads()
     ring = ring8()
-    model, _ = toy_ddpm(ring, ToyConfig(steps=16_000), seed=0, progress=False)
+    model, _ = recipes.train(recipes.DDPM_RING, profile="lecture", progress=False)
     torch.manual_seed(1)
     return ring, model, model.sample(2000)
 

@@ -275,7 +275,7 @@ def test_guidance_widget_draws_one_column_per_class():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from gmcourse.widgets import draw_guidance
+    from gmcourse.figures import draw_guidance
 
     labels = torch.arange(10).repeat(3)
     x = (labels.float() / 9).view(-1, 1, 1, 1).expand(30, 1, 8, 8)  # brightness = label

@@ -172,8 +172,8 @@ def test_widget_callbacks_draw_without_a_browser():
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from gmcourse import widgets
-    draw = widgets.divergence_fit_draw()
+    from gmcourse import figures
+    draw = figures.divergence_fit_draw()
     fig = plt.figure()
     draw(fig, separation=4.0, divergence="reverse KL")
     assert "mean (-2.00" in fig.axes[0].get_title() or "mean (2.00" in fig.axes[0].get_title()
@@ -183,7 +183,7 @@ def test_widget_callbacks_draw_without_a_browser():
     mean_x = 0.7 * (-sep / 2) + 0.3 * sep / 2  # forward KL: moment matching
     assert f"mean ({mean_x:.2f}" in fig.axes[0].get_title()
     fig.clf()
-    widgets.draw_parallel_lines(fig, theta=0.5)
+    figures.draw_parallel_lines(fig, theta=0.5)
     assert "JS 0.693" in fig.axes[1].get_title() and "W1 0.50" in fig.axes[1].get_title()
     plt.close(fig)
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch.autograd.functional import jacobian
 
-from gmcourse.flows import (ActNorm, AffineCoupling, Flow, Flow2DConfig, InvConv1x1, Inverse,
+from gmcourse.flows import (ActNorm, AffineCoupling, Flow, InvConv1x1, Inverse,
                             Planar, realnvp_2d)
-from gmcourse.flows_image import (DequantizedFlow, GlowConfig, Logit, Split, Squeeze,
+from gmcourse.flows_image import (DequantizedFlow, Logit, Split, Squeeze,
                                   channel_mask, checkerboard_mask, glow, glow_step)
 from gmcourse.flows_spline import SplineCoupling, rq_spline, spline_flow_2d
 from gmcourse.nn import MLP, CouplingConvNet
@@ -56,9 +56,9 @@ LAYERS = {
     "unsqueeze": (lambda: Inverse(Squeeze()), (3, 8, 2, 2)),
     "split": (lambda: Split([Squeeze(), *glow_step(8, 8, 0), Inverse(Squeeze())]), (3, 4, 4, 4)),
     "logit": (lambda: Logit(0.05), (3, 1, 2, 2)),
-    "realnvp 2d": (lambda: realnvp_2d(Flow2DConfig(layers=4, hidden=16)), (6, 2)),
-    "spline flow 2d": (lambda: spline_flow_2d(Flow2DConfig(layers=4, hidden=16), 8), (6, 2)),
-    "glow": (lambda: glow(GlowConfig(steps_per_scale=2, hidden=8)), (2, 1, 8, 8)),
+    "realnvp 2d": (lambda: realnvp_2d(layers=4, hidden=16), (6, 2)),
+    "spline flow 2d": (lambda: spline_flow_2d(layers=4, hidden=16, bins=8), (6, 2)),
+    "glow": (lambda: glow(steps_per_scale=2, hidden=8), (2, 1, 8, 8)),
 }
 
 
@@ -106,8 +106,8 @@ def test_rq_spline_is_monotone_and_identity_outside():
     assert (integral - (y - y[0])).abs().max() < 1e-4
 
 
-@pytest.mark.parametrize("build", [lambda: realnvp_2d(Flow2DConfig(layers=4, hidden=16)),
-                                   lambda: spline_flow_2d(Flow2DConfig(layers=4, hidden=16), 8),
+@pytest.mark.parametrize("build", [lambda: realnvp_2d(layers=4, hidden=16),
+                                   lambda: spline_flow_2d(layers=4, hidden=16, bins=8),
                                    lambda: Flow([Planar(2), Planar(2), ActNorm(2)], (2,))])
 def test_2d_density_integrates_to_one(build):
     flow = randomize(build(), scale=0.2)
@@ -152,7 +152,7 @@ def test_dequantization_bound_is_above_the_exact_discrete_likelihood():
 
 
 def test_samples_lie_on_the_grid_of_levels():
-    model = randomize(glow(GlowConfig(steps_per_scale=1, hidden=8)), 0.05)
+    model = randomize(glow(steps_per_scale=1, hidden=8), 0.05)
     x = model.sample(16)
     assert x.shape == (16, 1, 8, 8)
     k = x * 16
@@ -160,7 +160,7 @@ def test_samples_lie_on_the_grid_of_levels():
 
 
 def test_trajectory_and_stage_densities_are_consistent():
-    flow = randomize(realnvp_2d(Flow2DConfig(layers=2, hidden=16)))
+    flow = randomize(realnvp_2d(layers=2, hidden=16))
     z = torch.randn(5, 2)
     hs = flow.trajectory(z)
     K = len(flow.layers)

@@ -3,29 +3,24 @@ import math
 
 import torch
 
-from gmcourse import data
-from gmcourse.flows import Flow2DConfig, fit_2d
-from gmcourse.flows_spline import spline_flow_2d
+from gmcourse import data, recipes
 
 
-def trained_nll(name, build, cfg):
-    dist = data.toy(name)
+def trained_nll(recipe):
+    dist = recipe.data()
     x = dist.sample(20_000, generator=torch.Generator().manual_seed(123))
-    torch.manual_seed(0)
-    flow = build(cfg)
-    fit_2d(flow, dist, cfg, progress=False)
+    flow, _ = recipes.train(recipe, profile="lecture", progress=False)
     with torch.no_grad():
         return -flow.log_prob(x).mean().item(), -dist.log_prob(x.double()).mean().item()
 
 
 def test_spline_flow_reaches_the_checkerboard_target():
-    nll_spline, entropy = trained_nll("checkerboard", spline_flow_2d, Flow2DConfig())
+    nll_spline, entropy = trained_nll(recipes.SPLINE_CHECKERBOARD)
     assert abs(entropy - math.log(32)) < 1e-6
     assert entropy < nll_spline <= 3.60
 
 
 def test_spline_flow_comes_within_0_15_nats_of_ring8_entropy():
     assert data.ring8().stds[0] == 0.01
-    nll, entropy = trained_nll("ring8", spline_flow_2d, Flow2DConfig())
+    nll, entropy = trained_nll(recipes.SPLINE_RING)
     assert 0 < nll - entropy <= 0.15
-

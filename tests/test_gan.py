@@ -9,7 +9,7 @@ from torch import nn
 from gmcourse.gan import (EMA, F_DIVERGENCES, FGAN, GAN, Hinge, LeastSquares, Minimax,
                           NonSaturating, optimal_discriminator, r1_penalty, rejection_sample)
 from gmcourse.nn import MLP
-from gmcourse.train import adversarial_step, batches, fit_adversarial
+from gmcourse.train import TrainConfig, adversarial_step, batches, fit_adversarial
 
 
 def _logits(n=64, seed=0):
@@ -155,17 +155,17 @@ def test_fit_adversarial_learns_a_gaussian_mean():
     assert gan.sample(2000).mean(0).norm() < 1  # starts near 0
     # constant learning rates: decaying them freezes the game wherever it is still
     # circling the equilibrium (seeds 0-3 end 0.05-0.14 from the mean this way, 0.24-0.39 with decay)
-    h = fit_adversarial(gan, data, steps=800, batch_size=128, lr_d=2e-3, lr_g=2e-3,
-                        progress=False, lr_decay=False)
+    h = fit_adversarial(gan, data, TrainConfig(steps=800, batch_size=128, lr=2e-3,
+                                               betas=(0.5, 0.999)), progress=False)
     assert h.steps == 800 and len(h["d_loss"]) == 800
     x = gan.sample(2000)
     assert torch.allclose(x.mean(0), torch.tensor([2.0, -1.0]), atol=0.3)
 
 
 def test_conditional_dcgan_shapes_and_labels_matter():
-    from gmcourse.gan import DigitsGANConfig, dcgan
+    from gmcourse import recipes
     torch.manual_seed(0)
-    gan = dcgan(DigitsGANConfig(conditional=True)).eval()
+    gan = recipes.CGAN_DIGITS.build(recipes.CGAN_DIGITS.config).eval()
     y = torch.arange(6) % 3
     x = gan.sample(6, y)
     assert x.shape == (6, 1, 8, 8) and 0 <= x.min() and x.max() <= 1
@@ -179,14 +179,11 @@ def test_dcgan_trains_on_mnist_in_the_smoke_setting():
     """The image code runs on CPU on 28x28 MNIST read from IDX files (GMCOURSE_DATA)."""
     from conftest import require_mnist
     require_mnist()
-    from gmcourse.data import load_images
-    from gmcourse.gan import DigitsGANConfig, dcgan, train_dcgan
-    x, y = load_images("mnist", "test", labels=True, limit=256)
+    from gmcourse import recipes
     for variant in ("gan", "wgan-gp"):
-        cfg = DigitsGANConfig(variant=variant, conditional=True, dataset="mnist", steps=3,
-                              channels=16)
-        gan = dcgan(cfg, image_shape=(1, 28, 28))
-        h = train_dcgan(gan, cfg, x, y, progress=False)
+        recipe = recipes.dcgan(variant, conditional=True, dataset="mnist", split="test",
+                               limit=256, steps=3, channels=16)
+        gan, h = recipes.train(recipe, steps=3, progress=False)
         assert h.steps == 3
         assert gan.sample(4, torch.arange(4)).shape == (4, 1, 28, 28)
 

@@ -4,7 +4,7 @@ import torch
 
 from gmcourse import checkpoint
 from gmcourse.classifier import digit_classifier
-from gmcourse.gan import digits_cgan, digits_gan
+from gmcourse import recipes
 
 
 @pytest.fixture
@@ -14,17 +14,17 @@ def fresh_checkpoints(tmp_path, monkeypatch):
 
 def test_conditional_dcgan_samples_are_classified_as_requested(fresh_checkpoints):
     """Acceptance: >= 90% of samples classified as the requested class (2,500 steps)."""
-    cgan = digits_cgan(seed=0, steps=2500, progress=False)
+    cgan = recipes.trained(recipes.CGAN_DIGITS, steps=2500)
     y = torch.arange(1000) % 10
     assert digit_classifier().accuracy(cgan.sample(1000, y), y) >= 0.9
 
 
 @pytest.mark.parametrize("variant", ["gan", "wgan-gp"])
 def test_digits_gan_interface_for_chapter_09(fresh_checkpoints, variant):
-    model = digits_gan(variant, seed=0, steps=20, progress=False)
+    model = recipes.trained(recipes.dcgan(variant), steps=20)
     x = model.sample(16)
     assert x.shape == (16, 1, 8, 8) and x.min() >= 0 and x.max() <= 1
     assert not model.training and x.device.type == "cpu"
     assert not hasattr(model, "bits_per_dim")
     with pytest.raises(ValueError):
-        digits_gan("vae")
+        recipes.dcgan("vae")

@@ -7,9 +7,9 @@ import pytest
 import torch
 
 from gmcourse.data import load_images
-from gmcourse.pixelcnn import (Bernoulli, Categorical, GatedPixelCNNNet, PixelCNN,
-                               PixelCNNConfig, PixelCNNNet, build, causal_mask, fit_code_prior,
-                               horizontal_mask, vertical_mask)
+from gmcourse import recipes
+from gmcourse.pixelcnn import (BinaryPixels, GatedPixelCNNNet, LevelPixels, PixelCNN, PixelCNNNet,
+                               causal_mask, horizontal_mask, pixelcnn, vertical_mask)
 
 H = W = 9
 
@@ -98,8 +98,8 @@ def all_images(K, D):
 @pytest.mark.parametrize("K", [2, 3])
 def test_chain_rule_probabilities_sum_to_one(gated, K):
     """sum over all K^D images of p(x) = 1: every conditional is normalised and causal."""
-    cfg = PixelCNNConfig(levels=K, gated=gated, hidden=8, layers=2, first_kernel=3)
-    model = init_randomly(build(cfg, shape=(1, 2, 3)))
+    model = init_randomly(pixelcnn(BinaryPixels() if K == 2 else LevelPixels(K, K - 1), gated,
+                                   hidden=8, layers=2, first_kernel=3, shape=(1, 2, 3)))
     x = all_images(K, 6).reshape(-1, 1, 2, 3) / (K - 1)
     with torch.no_grad():
         total = model.log_prob(x).exp().sum().item()
@@ -108,8 +108,8 @@ def test_chain_rule_probabilities_sum_to_one(gated, K):
 
 def test_sampling_follows_log_prob():
     """Empirical frequencies of 20,000 samples of 2x2 binary images match exp(log_prob)."""
-    model = init_randomly(build(PixelCNNConfig(levels=2, hidden=8, layers=2, first_kernel=3),
-                                shape=(1, 2, 2)))
+    model = init_randomly(pixelcnn(BinaryPixels(), hidden=8, layers=2, first_kernel=3,
+                                   shape=(1, 2, 2)))
     x = all_images(2, 4).reshape(-1, 1, 2, 2)
     with torch.no_grad():
         p = model.log_prob(x).exp()
@@ -122,7 +122,7 @@ def test_sampling_follows_log_prob():
 
 
 def test_bits_per_dim_is_the_mean_nll_in_bits():
-    model = init_randomly(build(PixelCNNConfig(levels=17, hidden=8, layers=2)))
+    model = init_randomly(pixelcnn(LevelPixels(17, 16), hidden=8, layers=2))
     x = load_images("digits", "test")[:50]
     with torch.no_grad():
         ref = -model.log_prob(x).mean().item() / (64 * math.log(2))
@@ -130,7 +130,7 @@ def test_bits_per_dim_is_the_mean_nll_in_bits():
 
 
 def test_17_level_convention_on_digits():
-    dist = Categorical(17, scale=16)
+    dist = LevelPixels(17, scale=16)
     x = load_images("digits", "test")
     k = dist.index(x)
     assert k.min() == 0 and k.max() == 16
@@ -143,7 +143,7 @@ def test_bernoulli_log_prob_by_hand():
     logits = torch.tensor([[[[0.3, -1.0]]]])
     x = torch.tensor([[[[1.0, 0.0]]]])
     ref = math.log(torch.sigmoid(torch.tensor(0.3))) + math.log(1 - torch.sigmoid(torch.tensor(-1.0)))
-    assert Bernoulli().log_prob(logits, x).item() == pytest.approx(ref, abs=1e-6)
+    assert BinaryPixels().distribution(logits).log_prob(x).item() == pytest.approx(ref, abs=1e-6)
 
 
 def test_code_prior_learns_code_maps():
@@ -153,9 +153,9 @@ def test_code_prior_learns_code_maps():
     patterns = torch.randint(0, 6, (3, 4, 4), generator=g)
     codes = patterns[torch.randint(0, 3, (600,), generator=g)]
     codes[:, 0, 0] = torch.randint(0, 6, (600,), generator=g)
-    cfg = PixelCNNConfig(levels=6, hidden=16, layers=2, first_kernel=5, steps=150,
-                         batch_size=64, lr=1e-2)
-    prior = fit_code_prior(codes, 6, cfg, progress=False)
+    recipe = recipes.code_prior(codes, 6, hidden=16, layers=2, first_kernel=5, steps=150,
+                                batch_size=64, lr=1e-2)
+    prior, _ = recipes.train(recipe, steps=150, progress=False)
     assert isinstance(prior, PixelCNN)
     x = codes[:, None]
     # independent codes: sum over positions of the entropy of each position's histogram

@@ -6,9 +6,8 @@ import torch
 
 from gmcourse.config import set_threads
 from gmcourse.data import GaussianMixture
-from gmcourse.score import (NCSN, Fig3Config, MixtureScore, ToyNCSNConfig, annealed_langevin,
-                            fig3, geometric_sigmas, langevin, mode_weights, perturbed,
-                            train_toy, two_modes)
+from gmcourse.score import (NCSN, Fig3Config, MixtureScore, annealed_langevin,
+                            fig3, geometric_sigmas, langevin, mode_weights, perturbed, two_modes)
 from gmcourse.sde import VESDE, VPSDE, marginal_score, ode_log_prob, probability_flow, reverse_sde
 
 set_threads()
@@ -149,9 +148,10 @@ def test_dsm_loss_with_the_true_score_has_its_closed_form_value():
 
 
 def test_ncsn_learns_the_two_mode_score_and_samples_its_weights():
-    """At the chapter's settings (ToyNCSNConfig)."""
+    """At the chapter's settings (recipes.NCSN_TWO_MODES)."""
+    from gmcourse import recipes
     p = two_modes()
-    model, _ = train_toy(p, ToyNCSNConfig(), progress=False)
+    model, _ = recipes.train(recipes.NCSN_TWO_MODES, profile="lecture", progress=False)
     x = p.sample(2000, torch.Generator().manual_seed(1))
     for sigma in (1.0, 3.0, 10.0):
         xs = x + sigma * torch.randn(x.shape, generator=torch.Generator().manual_seed(2))
@@ -165,22 +165,22 @@ def test_ncsn_learns_the_two_mode_score_and_samples_its_weights():
 
 def test_digits_ncsn_gives_images_in_the_unit_interval(tmp_path, monkeypatch):
     from gmcourse import checkpoint
-    from gmcourse.score import digits_ncsn
+    from gmcourse import recipes
     monkeypatch.setattr(checkpoint, "CHECKPOINT_DIR", tmp_path)
-    model = digits_ncsn(seed=0, steps=20, progress=False)
+    model = recipes.trained(recipes.NCSN_DIGITS, steps=20)
     x = model.sample(6)
     assert x.shape == (6, 1, 8, 8) and x.min() >= 0 and x.max() <= 1 and not model.training
-    again = digits_ncsn(seed=0, steps=20, progress=False)  # loaded from the checkpoint
+    again = recipes.trained(recipes.NCSN_DIGITS, steps=20)  # loaded from the checkpoint
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
                                                  again.state_dict().values()))
 
 
 def test_sigma_max_of_digits_is_just_above_their_largest_distance():
     from gmcourse.data import load_images
-    from gmcourse.score import DigitsNCSNConfig
+    from gmcourse.recipes import NCSN_DIGITS
     x = load_images("digits", "train").flatten(1)
     d = torch.cdist(x, x).max().item()
-    assert d == pytest.approx(4.8, abs=0.05) and d < DigitsNCSNConfig().sigma_max < 1.1 * d
+    assert d == pytest.approx(4.8, abs=0.05) and d < NCSN_DIGITS.config.sigma_max < 1.1 * d
 
 
 def test_ode_log_likelihood_matches_the_exact_density():

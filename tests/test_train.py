@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from gmcourse.train import TrainingDiverged, batches, fit
+from gmcourse.train import TrainConfig, TrainingDiverged, batches, fit
 
 
 class Quadratic(nn.Module):
@@ -20,7 +20,7 @@ def test_fit_reaches_the_minimum():
     torch.manual_seed(0)
     x = torch.randn(1000, 2) + torch.tensor([3.0, -1.0])
     m = Quadratic()
-    h = fit(m, x, steps=400, lr=0.05, batch_size=100, progress=False)
+    h = fit(m, x, TrainConfig(steps=400, lr=0.05, batch_size=100), progress=False)
     assert torch.allclose(m.w, x.mean(0), atol=0.1)
     assert h.steps == 400 and h["loss"][-1] < h["loss"][0] and not h.interrupted
 
@@ -30,7 +30,7 @@ def test_nan_loss_stops_with_a_hint():
         def loss(self, x):
             return super().loss(x) * float("nan")
     with pytest.raises(TrainingDiverged, match="step 0.*smaller learning rate"):
-        fit(Exploding(), torch.randn(10, 2), steps=5, progress=False)
+        fit(Exploding(), torch.randn(10, 2), TrainConfig(steps=5), progress=False)
 
 
 def test_interrupt_returns_the_model_trained_so_far():
@@ -43,7 +43,7 @@ def test_interrupt_returns_the_model_trained_so_far():
                 raise KeyboardInterrupt
             return super().loss(x)
     m = Interrupted()
-    h = fit(m, torch.randn(100, 2) + 5, steps=100, lr=0.1, progress=False)
+    h = fit(m, torch.randn(100, 2) + 5, TrainConfig(steps=100, lr=0.1), progress=False)
     assert h.interrupted and h.steps == 20
     assert m.w.norm() > 1  # it kept what it learned
     assert not m.training

@@ -7,7 +7,7 @@ import scipy.stats as st
 import torch
 
 from gmcourse import dists
-from gmcourse.vae import (VAE, LinearGaussian, VAEConfig, build_vae, reparam_grads,
+from gmcourse.vae import (VAE, LinearGaussian, build_vae, reparam_grads,
                           score_function_grads)
 
 g = lambda seed: torch.Generator().manual_seed(seed)  # noqa: E731
@@ -97,7 +97,7 @@ def test_linear_gaussian_closed_form_elbo_matches_monte_carlo():
 
 def _digits_vae(likelihood="bernoulli", seed=0):
     torch.manual_seed(seed)
-    return build_vae(VAEConfig(latent_dim=4, hidden=64, likelihood=likelihood))
+    return build_vae(latent_dim=4, hidden=64, likelihood=likelihood)
 
 
 def test_iwae_is_above_the_elbo_and_grows_with_k():
@@ -159,8 +159,7 @@ def test_reparameterisation_and_score_function_are_unbiased_and_differ_in_varian
 def test_every_submodule_learns_in_one_step(likelihood, autoencoder):
     from gmcourse.data import load_images
     torch.manual_seed(0)
-    model = build_vae(VAEConfig(latent_dim=3, hidden=16, likelihood=likelihood),
-                      autoencoder=autoencoder)
+    model = build_vae(latent_dim=3, hidden=16, likelihood=likelihood, autoencoder=autoencoder)
     x = load_images("digits", "train", binarize=likelihood == "bernoulli")[:32]
     before = {k: v.clone() for k, v in model.state_dict().items()}
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -193,11 +192,11 @@ def test_shapes_sample_and_beta():
 def test_digits_models_for_the_comparison_chapter(tmp_path, monkeypatch):
     import gmcourse.checkpoint as ckpt
     from gmcourse.data import load_images
-    from gmcourse.vae import digits_vae
-    from gmcourse.vqvae import digits_vqvae
+    from gmcourse import recipes
     monkeypatch.setattr(ckpt, "CHECKPOINT_DIR", tmp_path)
     x = load_images("digits", "test")[:20]
-    for build in (digits_vae, digits_vqvae):
+    for recipe in (recipes.VAE_DIGITS, recipes.VQVAE_DIGITS):
+        build = lambda seed, steps: recipes.trained(recipe, seed, steps)  # noqa: E731
         model = build(seed=0, steps=5)
         s = model.sample(6)
         assert s.shape == (6, 1, 8, 8) and s.min() >= 0 and s.max() <= 1
@@ -205,5 +204,5 @@ def test_digits_models_for_the_comparison_chapter(tmp_path, monkeypatch):
         again = build(seed=0, steps=5)  # reloaded from its checkpoint, same weights
         assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(),
                                                       again.state_dict().values()))
-    bpd = digits_vae(seed=0, steps=5).bits_per_dim(x, k=10)
+    bpd = recipes.trained(recipes.VAE_DIGITS, 0, 5).bits_per_dim(x, k=10)
     assert 0 < bpd < 4.1  # 17 levels: log2(17) = 4.09 bits for a uniform pixel

@@ -1,14 +1,13 @@
 """Chapter 04's claims, at the chapter's own (lecture) settings."""
-from dataclasses import replace
-
 import matplotlib
 import pytest
 import torch
 
 from gmcourse.data import load_images
 from gmcourse.metrics import independent_pixel_nll
-from gmcourse.vae import (BETA_SWEEP, BETAS, LATENT_2D, reparam_grads, score_function_grads,
-                          train_vae)
+from gmcourse import recipes
+from gmcourse.recipes import BETAS, VAE_BETA
+from gmcourse.vae import reparam_grads, score_function_grads
 
 matplotlib.use("Agg")
 
@@ -22,8 +21,7 @@ def digits():
 @pytest.fixture(scope="module")
 def sweep(digits):
     """The chapter's beta = 1 and largest-beta models (the ends of its sweep)."""
-    x, _ = digits
-    return {b: train_vae(replace(BETA_SWEEP, beta=b), x, seed=0, progress=False)[0]
+    return {b: recipes.train(VAE_BETA.but(beta=b), profile="lecture", progress=False)[0]
             for b in (1.0, max(BETAS))}
 
 
@@ -39,7 +37,7 @@ def test_beta_switches_off_latent_dimensions(sweep, digits):
     _, x_test = digits
     au = {b: m.active_units(x_test) for b, m in sweep.items()}
     rec = {b: -m.elbo(x_test, beta=0.0).mean().item() for b, m in sweep.items()}
-    assert BETA_SWEEP.latent_dim == 16 and au[1.0] < 16  # "not all 16 are used at beta = 1"
+    assert VAE_BETA.config.latent_dim == 16 and au[1.0] < 16  # "not all 16 are used at beta = 1"
     assert au[max(BETAS)] < au[1.0]                      # larger beta switches off more
     assert rec[max(BETAS)] > rec[1.0]                    # and reconstructs worse
 
@@ -57,9 +55,9 @@ def test_vae_beats_the_independent_pixel_baseline_and_iwae_tightens(sweep, digit
 
 def test_latent_traversal_widget_draws(digits):
     import matplotlib.pyplot as plt
-    from gmcourse.widgets import draw_latent_traversal
+    from gmcourse.figures import draw_latent_traversal
     _, x_test = digits
-    model, _ = train_vae(replace(LATENT_2D, steps=5), digits[0], progress=False)
+    model, _ = recipes.train(recipes.VAE_2D, steps=5, progress=False)
     codes = model.encoder(x_test).mu.detach()
     fig = plt.figure()
     draw_latent_traversal(fig, 1.0, -0.5, model=model, codes=codes,

@@ -3,12 +3,12 @@ import math
 
 import torch
 
-from gmcourse.vqvae import VectorQuantizer, VQConfig, build_vqvae
+from gmcourse.vqvae import VectorQuantizer, build_vqvae
 
 
 def _model(seed=0, **kw):
     torch.manual_seed(seed)
-    return build_vqvae(VQConfig(K=16, D=4, hidden=8, **kw))
+    return build_vqvae(K=16, D=4, hidden=8, **kw)
 
 
 def test_codes_are_nearest_neighbours():
@@ -85,9 +85,9 @@ def test_usage_perplexity_and_histogram_prior():
 
 
 def test_chapter_settings_give_a_4x4_grid_of_32_codes():
-    from gmcourse.vqvae import DIGITS_VQVAE
+    from gmcourse.recipes import VQVAE_DIGITS
     torch.manual_seed(0)
-    model = build_vqvae(DIGITS_VQVAE)
-    assert DIGITS_VQVAE.K == 32 and DIGITS_VQVAE.beta == 0.25
+    model = VQVAE_DIGITS.build(VQVAE_DIGITS.config)
+    assert VQVAE_DIGITS.config.K == 32 and VQVAE_DIGITS.config.beta == 0.25
     assert model.encode(torch.rand(3, 1, 8, 8)).shape == (3, 4, 4)
     assert model.decode(torch.zeros(3, 4, 4, dtype=torch.long)).shape == (3, 1, 8, 8)

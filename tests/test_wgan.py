@@ -5,7 +5,7 @@ from torch import nn
 from gmcourse.divergences import wasserstein
 from gmcourse.gan import GAN
 from gmcourse.nn import MLP
-from gmcourse.train import fit_adversarial
+from gmcourse.train import Game, TrainConfig, fit_adversarial, linear_decay
 from gmcourse.wgan import (GradientPenalty, Wasserstein, WeightClipping, critic_estimate,
                            lipschitz_estimate, spectral_norm, wgan)
 
@@ -69,8 +69,9 @@ def test_gp_critic_estimates_w1_between_fixed_distributions():
     G.requires_grad_(False)
     gan = wgan(G, MLP(2, 1, hidden=64, depth=2, act=nn.ReLU), "gp", latent_dim=2)
     data = 0.5 * torch.randn(4096, 2)
-    fit_adversarial(gan, data, steps=300, batch_size=256, lr_d=2e-3, betas=(0.0, 0.9),
-                    lr_decay=True, train_generator=False, progress=False)
+    fit_adversarial(gan, data, TrainConfig(steps=300, batch_size=256, lr=2e-3, betas=(0.0, 0.9),
+                                           schedule=linear_decay),
+                    Game(train_generator=False), progress=False)
     x_real = 0.5 * torch.randn(2000, 2)
     exact = wasserstein(x_real[:1000], gan.sample(1000))
     assert exact == pytest.approx(2.0, abs=0.1)

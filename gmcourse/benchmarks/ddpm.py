@@ -19,7 +19,7 @@ import torch
 
 from ..classifier import digit_classifier
 from ..data import ring8
-from ..diffusion import ToyConfig, digits_ddpm, toy_ddpm
+from .. import recipes
 from ..divergences import wasserstein, wasserstein_per_batch
 from ..metrics import mode_coverage
 
@@ -37,7 +37,7 @@ def _mean_se(v):
 def _ring_rows(smoke: bool):
     seeds = [0] if smoke else [0, 1, 2]
     K, n = (2, 300) if smoke else (8, 2000)
-    cfg = ToyConfig(steps=200 if smoke else ToyConfig.steps)
+    steps = 200 if smoke else recipes.DDPM_RING.config.train.steps
     ring = ring8()
     anc = "ancestral 1000 steps"
     samplers = {anc: lambda m: m.sample(K * n)}
@@ -47,7 +47,7 @@ def _ring_rows(smoke: bool):
     seconds = {name: [] for name in samplers}
     rows, anc_rows = [], []
     for seed in seeds:
-        model, hist = toy_ddpm(ring, cfg, seed=seed, progress=False)
+        model, hist = recipes.train(recipes.DDPM_RING, seed, steps, progress=False)
         g = torch.Generator().manual_seed(200 + seed)
         refs = [ring.sample(n, generator=g) for _ in range(K)]  # one fresh batch per batch
         floor = [wasserstein(ring.sample(n, generator=g), r) for r in refs]
@@ -92,7 +92,7 @@ def run(profile):
     rows = _ring_rows(smoke)
 
     # guided digits: the chapter's model (cached), w = 2, classified by a real-digit classifier
-    model = digits_ddpm(seed=0, steps=30 if smoke else None)
+    model = recipes.trained(recipes.DDPM_DIGITS, steps=30 if smoke else None, profile="lecture")
     clf = digit_classifier()
     torch.manual_seed(0)
     for name, per_class, fn in [
@@ -106,7 +106,8 @@ def run(profile):
         print(rows[-1], flush=True)
 
     # one update of the chapter's guidance widget
-    from ..widgets import draw_guidance, update_ms
+    from ..widgets import update_ms
+    from ..figures import draw_guidance
     matplotlib.use("Agg")
     samples = {0.0: torch.rand(40, 1, 8, 8)}
     labels = torch.arange(10).repeat(4)

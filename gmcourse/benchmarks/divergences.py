@@ -13,7 +13,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from .. import widgets  # noqa: E402
+from .. import figures, widgets  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,15 +50,15 @@ def _chapter_seconds(profile):
 def run(profile):
     n = 4 if profile == "smoke" else 10
     rows = []
-    draw = widgets.divergence_fit_draw()
+    draw = figures.divergence_fit_draw()
     _updates(draw, [{}])  # the first call fits from every start; updates warm-start
     names = ["KL", "reverse KL", "JS", "squared Hellinger", "TV", "MMD^2", "W2^2"]
     moves = [{"separation": 4.0 - 0.25 * (i % 5), "weight": 0.5 + 0.05 * (i % 3),
               "divergence": names[i % len(names)]} for i in range(n)]
     rows.append(_row("divergence-fit widget", *_updates(draw, moves)))
     thetas = [{"theta": -2 + 4 * i / max(n - 1, 1)} for i in range(n)]
-    _updates(widgets.draw_parallel_lines, thetas[:1])  # fills the cached curves
-    rows.append(_row("parallel-lines widget", *_updates(widgets.draw_parallel_lines, thetas)))
+    _updates(figures.draw_parallel_lines, thetas[:1])  # fills the cached curves
+    rows.append(_row("parallel-lines widget", *_updates(figures.draw_parallel_lines, thetas)))
     load = os.getloadavg()[0]
     seconds = _chapter_seconds(profile)
     rows.append({"metric": f"chapter 01, {profile} profile: seconds", "value": seconds,

@@ -12,11 +12,9 @@ import time
 import matplotlib
 import torch
 
-from ..config import pick, seed_everything
+from .. import recipes
+from ..config import pick
 from ..data import load_images, toy
-from ..flows import Flow2DConfig, fit_2d, realnvp_2d
-from ..flows_image import GlowConfig, glow, train_glow
-from ..flows_spline import spline_flow_2d
 from ..metrics import bits_per_dim, independent_pixel_nll
 
 
@@ -29,37 +27,33 @@ def _timed(fn):
 def run(profile):
     steps = pick(smoke=100, lecture=2000, profile=profile)
     rows = []
-    models = {"affine RealNVP 8x128": (realnvp_2d, Flow2DConfig(layers=8, hidden=128,
-                                                                  steps=steps, lr=2e-3)),
-              "spline flow 4x64": (spline_flow_2d, Flow2DConfig(steps=steps))}
+    models = {"affine RealNVP 8x128": recipes.AFFINE_CHECKERBOARD,
+              "spline flow 4x64": recipes.SPLINE_CHECKERBOARD}
     for name, target in [("checkerboard", 3.60), ("ring8", 0.15)]:
         dist = toy(name)
         x = dist.sample(20_000, generator=torch.Generator().manual_seed(123))
         entropy = -dist.log_prob(x.double()).mean().item()
-        for model, (build, cfg) in models.items():
-            seed_everything(0)
-            flow = build(cfg)
-            _, sec, cpu = _timed(lambda: fit_2d(flow, dist, cfg, progress=False))
+        for model, recipe in models.items():
+            recipe = recipe.but(data=recipes.flow_2d(name).data)
+            (flow, _), sec, cpu = _timed(lambda: recipes.train(recipe, steps=steps, progress=False))
             with torch.no_grad():
                 nll = -flow.log_prob(x).mean().item()
             metric = "test NLL, nats" if name == "checkerboard" else "NLL - entropy, nats"
             value = nll if name == "checkerboard" else nll - entropy
             rows.append({"metric": f"{name}: {model}, {metric}", "value": value,
-                         "target": f"<= {target}", "entropy": entropy, "steps": cfg.steps,
+                         "target": f"<= {target}", "entropy": entropy, "steps": steps,
                          "seconds": sec, "cpu_s": cpu})
             print(rows[-1], flush=True)
         if name == "checkerboard":
             stage_flow = flow  # the spline flow, for the widget timing below
 
-    cfg = GlowConfig(train_steps=pick(smoke=30, lecture=GlowConfig.train_steps, profile=profile))
+    glow_steps = pick(smoke=30, lecture=recipes.GLOW_DIGITS.config.train.steps, profile=profile)
     x_train, x_test = load_images("digits", "train"), load_images("digits", "test")
-    seed_everything(0)
-    model = glow(cfg)
-    _, sec, cpu = _timed(lambda: train_glow(model, x_train, cfg, progress=False))
-    model.eval()
+    (model, _), sec, cpu = _timed(lambda: recipes.train(recipes.GLOW_DIGITS, steps=glow_steps,
+                                                        progress=False))
     torch.manual_seed(1)
     rows.append({"metric": "digits: Glow test bits/dim (upper bound)",
-                 "value": model.bits_per_dim(x_test), "steps": cfg.train_steps,
+                 "value": model.bits_per_dim(x_test), "steps": glow_steps,
                  "seconds": sec, "cpu_s": cpu})
     rows.append({"metric": "digits: independent-pixel baseline bits/dim",
                  "value": bits_per_dim(independent_pixel_nll(x_train, x_test, levels=17), 64)})
@@ -67,7 +61,8 @@ def run(profile):
 
     matplotlib.use("Agg")
 
-    from ..widgets import draw_flow_stages, flow_stages, update_ms
+    from ..widgets import update_ms
+    from ..figures import draw_flow_stages, flow_stages
     stages, sec, _ = _timed(lambda: flow_stages(stage_flow))
     times, _ = update_ms(draw_flow_stages, [{"k": k, "stages": stages} for k in range(len(stages))],
                          figsize=(9, 4.2))

@@ -49,20 +49,15 @@ def _coverage_rows(profile):
 def _cgan_row(profile):
     import torch
     from ..classifier import digit_classifier
-    from ..gan import DigitsGANConfig, dcgan, train_dcgan
-    from ..config import seed_everything
-    from ..data import load_images
-    cfg = DigitsGANConfig(conditional=True, steps=100 if profile == "smoke" else 2500)
-    seed_everything(cfg.seed)
-    x, y = load_images("digits", "train", labels=True)
-    gan = dcgan(cfg)
+    from .. import recipes
+    steps = 100 if profile == "smoke" else recipes.CGAN_DIGITS.config.train.steps
     t0 = time.perf_counter()
-    train_dcgan(gan, cfg, x, y, progress=False)
+    gan, _ = recipes.train(recipes.CGAN_DIGITS, steps=steps, progress=False)
     seconds = time.perf_counter() - t0
     labels = torch.arange(1000) % 10
     acc = digit_classifier().accuracy(gan.sample(1000, labels), labels)
     return {"metric": "conditional DCGAN on digits: classified as requested", "value": acc,
-            "seconds": seconds, "steps": cfg.steps}
+            "seconds": seconds, "steps": steps}
 
 
 def _widget_row():

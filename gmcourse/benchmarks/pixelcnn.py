@@ -11,9 +11,11 @@ import torch
 
 from ..data import load_images
 from ..metrics import bits_per_dim, independent_pixel_nll
-from ..pixelcnn import (GatedPixelCNNNet, PixelCNNConfig, PixelCNNNet, build, fit_pixelcnn,
-                        input_gradients, power_law_exponent, sampling_seconds)
-from ..widgets import draw_receptive_field, update_ms
+from .. import recipes
+from ..pixelcnn import (BinaryPixels, GatedPixelCNNNet, PixelCNNNet, input_gradients, pixelcnn,
+                        power_law_exponent, sampling_seconds)
+from ..widgets import update_ms
+from ..figures import draw_receptive_field
 
 
 def _show(row):
@@ -33,9 +35,9 @@ def run(profile):
         rows.append(_show({"metric": f"{label}: independent pixels, test bits/dim",
                            "value": base}))
         for gated in ([False, True] if levels == 2 else [True]):
-            cfg = PixelCNNConfig(levels=levels, gated=gated, steps=steps)
             t0 = time.perf_counter()
-            model, _ = fit_pixelcnn(x_train, cfg, progress=False)
+            model, _ = recipes.train(recipes.pixelcnn_recipe(levels, gated), steps=steps,
+                                     progress=False)
             seconds = time.perf_counter() - t0
             name = "gated PixelCNN" if gated else "PixelCNN"
             rows.append(_show({"metric": f"{label}: {name}, test bits/dim",
@@ -43,7 +45,7 @@ def run(profile):
                                "seconds": seconds}))
 
     # sampling is sequential: H W passes of a network whose cost grows with H W
-    model = build(PixelCNNConfig(levels=2)).eval()
+    model = pixelcnn(BinaryPixels()).eval()
     sides = (4, 6, 8) if smoke else (4, 8, 12, 16, 20)
     timings = []
     for s in sides:

@@ -1,14 +1,13 @@
-"""NCSN on 8x8 digits (``score.digits_ncsn``): training time, sampling time, and sample
+"""NCSN on 8x8 digits (``recipes.NCSN_DIGITS``): training time, sampling time, and sample
 quality with the local classifier (FID, precision, recall) beside real held-out digits."""
 import time
 
 import torch
 
-from .. import checkpoint
 from ..classifier import digit_classifier
 from ..data import load_images
 from ..metrics import classifier_scores
-from ..score import digits_ncsn
+from .. import recipes
 
 
 def run(profile):
@@ -18,10 +17,9 @@ def run(profile):
     real = load_images("digits", "train")[:len(test)]
     rows = [{"metric": "real train digits vs test: FID(local)", "n": len(test),
              **{k: round(v, 3) for k, v in classifier_scores(test, real, clf).items()}}]
-    for f in checkpoint.CHECKPOINT_DIR.glob("digits_ncsn_seed0_steps*.pt"):
-        f.unlink()  # time a fresh training run
     t0, c0 = time.perf_counter(), time.process_time()
-    model = digits_ncsn(seed=0, steps=steps, progress=False)
+    model, _ = recipes.train(recipes.NCSN_DIGITS, steps=steps, profile="lecture",
+                             progress=False)  # a fresh training run, timed
     rows.append({"metric": "digits NCSN: training seconds", "value": time.perf_counter() - t0,
                  "cpu_seconds": time.process_time() - c0,
                  "target": "<= ~60 on an idle 2-core CPU"})

@@ -32,7 +32,8 @@ def run(profile):
 def widget_rows(repeats: int = 7):
     """Median seconds of one draw of ``draw_annealed_langevin`` (target < 0.3 s)."""
     matplotlib.use("Agg")
-    from ..widgets import draw_annealed_langevin, update_ms
+    from ..widgets import update_ms
+    from ..figures import draw_annealed_langevin
 
     rows = []
     for kw in [dict(eps=0.1, steps=50, levels=10), dict(eps=0.1, steps=100, levels=10)]:

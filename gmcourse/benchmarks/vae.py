@@ -6,7 +6,6 @@ codebook use; the latent-traversal widget's draw time.
 """
 import statistics
 import time
-from dataclasses import replace
 
 import matplotlib
 import torch
@@ -14,8 +13,8 @@ import torch
 from ..config import pick
 from ..data import load_images
 from ..metrics import bits_per_dim, independent_pixel_nll
-from ..vae import BETA_SWEEP, DIGITS_VAE, LATENT_2D, evaluate, train_vae
-from ..vqvae import DIGITS_VQVAE, train_vqvae
+from .. import recipes
+from ..vae import evaluate
 
 
 def _timed(fn):
@@ -25,20 +24,26 @@ def _timed(fn):
 
 
 def run(profile):
-    steps = lambda cfg: pick(smoke=100, lecture=cfg.steps, profile=profile)  # noqa: E731
+    def train(recipe):
+        (model, _), sec = _timed(lambda: recipes.train(
+            recipe, steps=pick(smoke=100, lecture=None, profile=profile), profile=profile,
+            progress=False))
+        return model, sec, model_steps(recipe)
+
+    def model_steps(recipe):
+        return pick(smoke=100, lecture=recipe.config.train.steps, profile=profile)
     rows = []
     torch.manual_seed(0)
 
     # binarized digits: the lecture's likelihood convention for VAEs (as on binarized MNIST)
     xb, xb_test = (load_images("digits", s, binarize=True) for s in ("train", "test"))
-    cfg = replace(BETA_SWEEP, steps=steps(BETA_SWEEP))
-    (model, _), sec = _timed(lambda: train_vae(cfg, xb, seed=0, progress=False))
+    model, sec, n_steps = train(recipes.VAE_BETA)
     torch.manual_seed(0)
     res = evaluate(model, xb_test, k=100)
     base = independent_pixel_nll(xb, xb_test, levels=2)
     data = "binarized digits, nats/image"
     rows += [{"metric": "VAE d=16 test -ELBO", "data": data, "value": res["-ELBO"],
-              "seconds": sec, "steps": cfg.steps},
+              "seconds": sec, "steps": n_steps},
              {"metric": "VAE d=16 test -IWAE-100 (NLL)", "data": data,
               "value": res["IWAE-100 NLL"]},
              {"metric": "independent-pixel baseline NLL", "data": data, "value": base},
@@ -48,35 +53,35 @@ def run(profile):
 
     # 17-level grey digits: chapter 09's convention
     x, x_test = (load_images("digits", s) for s in ("train", "test"))
-    cfg = replace(DIGITS_VAE, steps=steps(DIGITS_VAE))
-    (model, _), sec = _timed(lambda: train_vae(cfg, x, seed=0, progress=False))
+    model, sec, n_steps = train(recipes.VAE_DIGITS)
     torch.manual_seed(0)
     res = evaluate(model, x_test, k=100)
     base = bits_per_dim(independent_pixel_nll(x, x_test, levels=17), 64)
     data = "17-level digits, bits/pixel"
     rows += [{"metric": "VAE d=16 logistic decoder -ELBO", "data": data,
-              "value": bits_per_dim(res["-ELBO"], 64), "seconds": sec, "steps": cfg.steps},
+              "value": bits_per_dim(res["-ELBO"], 64), "seconds": sec, "steps": n_steps},
              {"metric": "VAE d=16 logistic decoder -IWAE-100", "data": data,
               "value": res["bits/dim"]},
              {"metric": "independent-pixel baseline", "data": data, "value": base}]
     print(*(f"{r['metric']}: {r['value']:.3f}" for r in rows[-3:]), sep="\n", flush=True)
 
     # VQ-VAE on grey digits
-    cfg = replace(DIGITS_VQVAE, steps=steps(DIGITS_VQVAE))
-    (vq, _), sec = _timed(lambda: train_vqvae(cfg, x, seed=0, progress=False))
+    vq, sec, n_steps = train(recipes.VQVAE_DIGITS)
+    K = recipes.VQVAE_DIGITS.config.K
     mse = ((vq.reconstruct(x_test) - x_test) ** 2).mean().item()
     rows += [{"metric": "VQ-VAE test reconstruction MSE", "data": "grey digits", "value": mse,
-              "seconds": sec, "steps": cfg.steps},
-             {"metric": f"VQ-VAE perplexity (of K={cfg.K})", "data": "grey digits",
+              "seconds": sec, "steps": n_steps},
+             {"metric": f"VQ-VAE perplexity (of K={K})", "data": "grey digits",
               "value": vq.perplexity(x_test)}]
     print(*(f"{r['metric']}: {r['value']:.4g}" for r in rows[-2:]), sep="\n", flush=True)
 
     # the latent-traversal widget: one draw on a trained 2D-latent VAE (short training:
     # the draw time does not depend on how well it is trained)
     matplotlib.use("Agg")
-    from ..widgets import draw_latent_traversal, update_ms
-    ae_cfg = replace(LATENT_2D, steps=pick(smoke=20, lecture=200, profile=profile))
-    vae2, _ = train_vae(ae_cfg, xb, seed=0, progress=False)
+    from ..widgets import update_ms
+    from ..figures import draw_latent_traversal
+    vae2, _ = recipes.train(recipes.VAE_2D, steps=pick(smoke=20, lecture=200, profile=profile),
+                            progress=False)
     y_test = load_images("digits", "test", labels=True)[1]
     with torch.no_grad():
         codes = vae2.encoder(xb_test).mu
