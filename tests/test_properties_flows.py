@@ -4,7 +4,7 @@ masks, and the cells of uniform dequantization."""
 import pytest
 import torch
 
-from gmcourse.flows import ActNorm, Flow, Flow2DConfig, realnvp_2d
+from gmcourse.flows import ActNorm, Flow, realnvp_2d
 from gmcourse.flows_image import DequantizedFlow, channel_mask, checkerboard_mask
 from gmcourse.flows_spline import rq_spline
 
@@ -23,7 +23,7 @@ def test_stage_k_density_is_the_base_pushed_through_the_first_k_generative_steps
     """log p_k(h_k) = log N(z) - sum_{j<k} log |det dh_{j+1}/dh_j| along h_0 = z, h_{j+1} =
     inverse of layer K-1-j, each step's log-det taken from that layer alone."""
     torch.manual_seed(0)
-    flow = _randomized(realnvp_2d(Flow2DConfig(layers=3, hidden=16)).double())
+    flow = _randomized(realnvp_2d(layers=3, hidden=16).double())
     z = torch.randn(7, 2, dtype=torch.float64)
     log_p, h = Flow.base_log_prob(z), z
     K = len(flow.layers)

@@ -1,12 +1,12 @@
 """VQ-VAE gradient routing and the prior's sampler, against independent computations."""
 import torch
 
-from gmcourse.vqvae import VQConfig, build_vqvae
+from gmcourse.vqvae import build_vqvae
 
 
 def _model(seed=0):
     torch.manual_seed(seed)
-    return build_vqvae(VQConfig(K=16, D=4, hidden=8, beta=0.25))
+    return build_vqvae(K=16, D=4, hidden=8, beta=0.25)
 
 
 def test_codes_move_only_by_the_codebook_term_at_weight_one():
