@@ -13,7 +13,8 @@ from gmcourse.divergences import (F_DIVERGENCES, classifier_f_divergence, f_dive
 def test_squared_hellinger_of_two_gaussians_matches_the_bhattacharyya_closed_form():
     """int (sqrt p - sqrt q)^2 = 2 (1 - BC), BC = exp(-D_B), D_B = (m1 - m2)^T S^-1 (m1 - m2) / 8
     + log(det S / sqrt(det S1 det S2)) / 2 with S = (S1 + S2) / 2."""
-    m1, m2 = torch.tensor([0.3, -0.2], dtype=torch.float64), torch.tensor([1.1, 0.4], dtype=torch.float64)
+    m1 = torch.tensor([0.3, -0.2], dtype=torch.float64)
+    m2 = torch.tensor([1.1, 0.4], dtype=torch.float64)
     S1 = torch.tensor([[0.8, 0.2], [0.2, 0.5]], dtype=torch.float64)
     S2 = torch.tensor([[0.4, -0.1], [-0.1, 0.9]], dtype=torch.float64)
     S, d = (S1 + S2) / 2, m1 - m2

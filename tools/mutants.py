@@ -255,7 +255,8 @@ def run(mutants=MUTANTS, jobs: int = 1, timeout: float = 180.0, check_baseline: 
 
 
 def summary(rows: list[dict]) -> dict:
-    count = {s: sum(r["status"] == s for r in rows) for s in ("caught", "missed", "stale", "broken")}
+    count = {s: sum(r["status"] == s for r in rows)
+             for s in ("caught", "missed", "stale", "broken")}
     judged = count["caught"] + count["missed"]
     return {**count, "total": len(rows),
             "rate": count["caught"] / judged if judged else float("nan")}

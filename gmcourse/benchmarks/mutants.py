@@ -28,13 +28,15 @@ def run(profile):
     if profile == "smoke":
         mutants = [m for m in mutants if m.name in SMOKE]
     results, seconds = runner.run(mutants)
-    rows = [{"metric": f"mutant {r['name']}", "value": {"caught": 1, "missed": 0}.get(r["status"], ""),
+    value = {"caught": 1, "missed": 0}
+    rows = [{"metric": f"mutant {r['name']}", "value": value.get(r["status"], ""),
              "status": r["status"], "seconds": r["seconds"], "caught_by": r["caught_by"]}
             for r in results]
     s = runner.summary(results)
     rows.append({"metric": "caught rate (caught / (caught + missed))", "value": s["rate"],
                  "status": f"{s['caught']} caught, {s['missed']} missed, {s['stale']} stale, "
                            f"{s['broken']} broken of {s['total']}"})
-    rows += [{"metric": f"mutants {k}", "value": s[k]} for k in ("caught", "missed", "stale", "broken")]
+    rows += [{"metric": f"mutants {k}", "value": s[k]}
+             for k in ("caught", "missed", "stale", "broken")]
     rows.append({"metric": "pass wall time (s)", "value": seconds, "seconds": seconds})
     return rows
