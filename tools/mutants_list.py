@@ -9,6 +9,15 @@ snippet that is no longer found makes its mutant "stale": fix the snippet, not t
 Kinds of bug: a wrong coefficient, a missing square root or 1/2, a flipped sign, a swapped
 argument, an off-by-one range or mask, a detach on the wrong side, a reduction over the
 wrong axis, and gradient routing (which parameters a loss reaches).
+
+Left out because they are equivalent to the original (no test could or should tell):
+the sign of a PixelCNN's Bernoulli logits flipped in ``BinaryPixels.distribution`` (the
+likelihood and the sampler flip together: the network just learns the other sign);
+planar's u_hat without its "- 1" (w^T u_hat = softplus(w^T u) > -1 is still invertible, a
+different but valid parameterisation); ``r <= 0`` as ``r < 0`` in ``divergences._terms``
+(both branches give 0 at r = 0); the midpoint grid moved to left endpoints (the same
+integral to far below any tolerance for densities that vanish at the edges); and D left
+trainable during G's step (its gradients are zeroed before D's next step).
 """
 from __future__ import annotations
 
