@@ -1,7 +1,8 @@
 # make lab    install (once) and open the course in JupyterLab
-# make test   install (once) and run every test: unit tests, then each chapter in the
-#             smoke profile under nbval, then the browser tests if Chromium is present
-# make notebooks   re-execute every chapter in the lecture profile (stores outputs)
+# make test   install (once) and run every test: unit tests, then each chapter and each
+#             solutions notebook in the smoke profile under nbval, then the browser tests
+#             if Chromium is present
+# make notebooks   re-execute every chapter and solutions notebook (lecture profile)
 # make bench NAME=...   run a benchmark (python -m gmcourse.bench list)
 # make html  render every executed chapter to build/html/ (offline; needs npm once)
 SHELL := /bin/bash
@@ -24,7 +25,7 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab --ServerApp.root_dir=chapters
 
 test: $(STAMP)
-	GMCOURSE_PROFILE=smoke $(PY) -m pytest tests chapters --nbval-lax --nbval-current-env \
+	GMCOURSE_PROFILE=smoke $(PY) -m pytest tests chapters solutions --nbval-lax --nbval-current-env \
 	  --nbval-sanitize-with chapters/nbval_sanitize.cfg --nbval-cell-timeout=600 -q
 
 notebooks: $(STAMP)

@@ -17,7 +17,7 @@
 # | family | density $p_\theta(x)$ | how it is trained | chapters |
 # |---|---|---|---|
 # | **explicit, tractable** | exact: autoregressive $\prod_i p(x_i \mid x_{<i})$, normalizing flows | maximum likelihood | 05, 06 |
-# | **explicit, approximate** | a bound: VAE (ELBO), diffusion (ELBO / score matching), energy models | maximise a bound | 04, 07, 08 |
+# | **explicit, approximate** | a bound: VAE (ELBO), diffusion (ELBO; through its probability-flow ODE also an exact likelihood of the continuous-time model, chapter 08), energy models | maximise a bound, or match scores | 04, 07, 08 |
 # | **implicit** | none: only a sampler $x = G_\theta(z)$ | adversarial (GAN, WGAN) | 02, 03 |
 #
 # Run this chapter top to bottom. The first cell picks the **profile** (`smoke`,
@@ -31,7 +31,7 @@ import torch
 from gmcourse.config import setup, pick
 from gmcourse import data, viz, figures, widgets
 from gmcourse.intro import (AffineFitConfig, dims_for_variance, fit_affine, histogram_check,
-                            relative_error)
+                            relative_error, sinh_map)
 
 device = setup(seed=0)
 
@@ -86,7 +86,7 @@ _ = viz.image_grid(x_digits[:30], nrow=15, ax=ax, title="scikit-learn digits (8x
 # An 8x8 digit is a point in $[0,1]^{64}$, but almost every point of that cube looks like
 # noise. Real digits occupy a thin region: a handful of principal directions carry most of
 # their variance, while uniform noise spreads it over nearly all 64 (a unit test checks that
-digits need fewer than half as many directions as noise).
+# digits need fewer than half as many directions as noise).
 
 # %%
 noise = torch.rand(x_digits.shape, generator=torch.Generator().manual_seed(0))
@@ -125,6 +125,12 @@ err = relative_error(L_hat, L_true)
 print("learned L =\n", L_hat.numpy().round(3))
 print("chol(Sigma) =\n", L_true.numpy().round(3))
 print(f"relative error ||L - chol(Sigma)|| / ||chol(Sigma)|| = {100 * err:.1f}%  (within 5%: {err < 0.05})")
+# the maximum-likelihood answer for these very samples: the Cholesky factor of their covariance
+L_mle = torch.linalg.cholesky(torch.cov(x_train.T, correction=0))
+err_mle = relative_error(L_mle, L_true)
+print(f"maximum-likelihood estimate chol(sample covariance): {100 * err_mle:.1f}% from chol(Sigma); "
+      f"1/sqrt(n) = {100 / cfg.n ** 0.5:.1f}%")
+print(f"SGD's L is {100 * relative_error(L_hat, L_mle):.1f}% from that optimum")
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
@@ -135,9 +141,13 @@ with torch.no_grad():
 fig.tight_layout()
 
 # %% [markdown]
-# The remaining gap is sampling noise: with $n = 20\,000$ samples the estimate of each entry of
-# $L$ is off by about $1/\sqrt n$ relative to its size, and a unit test keeps the error
-# below 5% at these settings.
+# The remaining gap has two sources. **Sampling noise**: even the exact maximiser of the
+# likelihood of these $n = 20\,000$ samples, the Cholesky factor of their covariance, is off
+# by about $1/\sqrt n$; here 0.5% against $1/\sqrt n = 0.7\%$. **Optimisation noise**: Adam
+# with a constant learning rate keeps jumping around that optimum, and most of the 1.4% is
+# this second part (SGD's $L$ is 1.6% from the optimum, three times further than the optimum
+# is from the truth). A learning rate that decays to zero would remove it; a unit test
+# checks these numbers at these settings.
 #
 # ## Change of variables in one dimension
 #
@@ -150,18 +160,93 @@ fig.tight_layout()
 # $df^{-1}/dx = 1/\sqrt{1 + a^2x^2}$. We check (2) against a histogram of $200\,000$ samples:
 
 # %%
-check = histogram_check(a=1.0)
-print(f"largest gap between histogram and formula, per bin: {check['max_gap']:.4f}")
-print(f"mass inside [-4, 4]: formula {check['mass_formula']:.4f}, samples {check['mass_samples']:.4f}")
+hist = histogram_check(a=1.0)
+print(f"largest gap between histogram and formula, per bin: {hist['max_gap']:.4f}")
+print(f"mass inside [-4, 4]: formula {hist['mass_formula']:.4f}, samples {hist['mass_samples']:.4f}")
 
 # %% [markdown]
-# Move the slider: a larger $a$ stretches the tails of $x$ and piles mass near 0, and the
-# formula follows the histogram for every $a$. (Widgets need a live kernel.)
+# A larger $a$ stretches the tails of $x$: mass moves out of the centre into the tails.
+# The peak stays at $1/\sqrt{2\pi} = 0.399$ for every $a$ (since $f'(0) = 1$), but it gets
+# narrower:
+
+# %%
+z = torch.randn(200_000, generator=torch.Generator().manual_seed(1))
+for a in (0.5, 1.0, 2.0):
+    x = sinh_map(z, a)
+    print(f"a = {a:3.1f}: P(|x| < 1) = {(x.abs() < 1).float().mean():.3f},  "
+          f"P(|x| > 4) = {(x.abs() > 4).float().mean():.3f}")
+
+# %% [markdown]
+# Move the slider: the formula follows the histogram for every $a$. The histogram counts
+# every sample, so the bars integrate to the mass inside $[-4, 4]$ (printed in the title);
+# the rest lies outside the plotted range. (Widgets need a live kernel.)
+#
+# **What to try.** Drag $a$ down to 0.1: the curve $f$ on the left becomes the straight
+# line $f(z) \approx z$ and the density on the right the standard normal bell. Then drag $a$ up
+# to 2.5: $f$ keeps slope 1 at $z = 0$ (so the peak stays at $1/\sqrt{2\pi}$ for every $a$)
+# but turns steep for $\lvert z\rvert > 1/a$, flinging those values far out. The density falls
+# off faster on the shoulders of the peak, its tails grow long and thin, and mass leaves the
+# plotted range (the title says how much is left inside $[-4, 4]$); the black curve stays on
+# the histogram throughout. Where $f$ is steep, the factor $\lvert df^{-1}/dx\rvert = 1/f'$ of Eq. (2)
+# is small: that is what thins the tails.
 
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as w
 widgets.live(figures.draw_change_of_variables,
              a=w.FloatSlider(value=1.0, min=0.1, max=2.5, step=0.1, description="a"))
+
+# %% [markdown]
+# ## Exercises
+#
+# Each exercise has a stub cell: replace `raise NotImplementedError` (or `...`) with your
+# answer and run the cell. `check(...)` tests your answer against an independent reference
+# (here `torch.distributions` and `torch.linalg.cholesky`) on random inputs and prints ✓, or
+# what looks wrong, on which input, with the expected and the received values. Remove the
+# `#` in front of `hint(...)` for a hint. `python -m gmcourse.exercises` prints your progress
+# over all chapters (from the saved notebooks); worked solutions are in
+# `solutions/00_introduction.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 00.affine_log_prob (code).** Write `affine_log_prob(x, mu, L)`, the
+# log-likelihood (1) of the generator $x = \mu + Lz$: `x` has shape `(n, d)`, `mu` `(d,)`,
+# `L` `(d, d)` lower triangular with a positive diagonal; return the `n` log-densities,
+# shape `(n,)`. Use plain tensor operations, not `torch.distributions` (the checker does).
+
+# %%
+def affine_log_prob(x, mu, L):
+    raise NotImplementedError  # your code here
+
+
+check("00.affine_log_prob", affine_log_prob)
+# hint("00.affine_log_prob")
+
+# %% [markdown]
+# **Exercise 00.lognormal_density (derivation).** Let $z \sim \mathcal N(0, 1)$ and
+# $x = f(z) = e^{m + s z}$ with $s > 0$. Derive $\log p_x(x)$ from Eq. (2) and write it as
+# `lognormal_log_density(x, m, s)` for a tensor `x > 0` (the checker compares with
+# `torch.distributions.LogNormal`).
+
+# %%
+def lognormal_log_density(x, m, s):
+    raise NotImplementedError  # your derivation, as code
+
+
+check("00.lognormal_density", lognormal_log_density)
+# hint("00.lognormal_density")
+
+# %% [markdown]
+# **Exercise 00.cholesky (derivation).** By hand: find the lower-triangular $L$ with a
+# positive diagonal such that $\mu + Lz \sim \mathcal N(\mu, \Sigma)$ for
+# $\Sigma = \begin{pmatrix} 4 & 2 \\ 2 & 10 \end{pmatrix}$. Enter it as a nested list.
+
+# %%
+L_answer = ...  # e.g. [[a, 0], [b, c]]
+
+check("00.cholesky", L_answer)
+# hint("00.cholesky")
 
 # %% [markdown]
 # ## The map of the course
@@ -177,3 +262,17 @@ widgets.live(figures.draw_change_of_variables,
 # | 07 DDPM | learning to denoise | DDPM, DDIM, classifier-free guidance |
 # | 08 score & Langevin | the gradient of the log-density | Langevin, annealed Langevin, NCSN |
 # | 09 evaluation | how good is a model? | likelihood, FID, precision/recall, the trilemma |
+#
+# ## What you should now know
+#
+# * A generative model is a distribution $p_\theta$ fitted to samples; the families differ in
+#   what "$\approx$" means (the divergence) and in whether $p_\theta(x)$ can be evaluated
+#   exactly, only bounded, or not at all.
+# * Data such as digits occupy a thin, low-dimensional part of pixel space (21 of 64
+#   directions carry 90% of their variance, against 55 for noise); a generator maps simple
+#   noise onto it.
+# * For an invertible generator the change-of-variables formula gives $\log p_\theta(x)$,
+#   so it can be trained by maximum likelihood: $\mu + Lz$ learns the Cholesky factor of
+#   $\Sigma$, up to sampling noise and the optimiser's noise.
+# * In one dimension $p_x(x) = p_z(f^{-1}(x))\,\lvert df^{-1}/dx \rvert$: where the map
+#   stretches space the density thins out.

@@ -287,7 +287,77 @@ for name, (truth, est) in study.items():
 # $n = 50$, a few percent at $n = 800$). Sliced $W_1$ is cheap ($O(n \log n)$ per
 # projection, so it scales to large $n$), at the price of measuring a different, smaller
 # distance ($2/\pi$ here instead of 1).
+
+# %% [markdown]
+# ## Exercises
 #
+# Replace each stub (`raise NotImplementedError` or `...`) with your answer and run the
+# cell: `check(...)` tests it against quadrature on the mixtures above or a closed form and
+# prints ✓, or what looks wrong with the input, expected and received values. Remove the
+# `#` in front of `hint(...)` for a hint. Progress: `python -m gmcourse.exercises`;
+# solutions: `solutions/01_divergences.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 01.kl_gaussians (derivation).** Derive
+# $\mathrm{KL}\big(\mathcal N(m_1, s_1^2)\,\|\,\mathcal N(m_2, s_2^2)\big)$ in one dimension ($s_1, s_2$
+# are standard deviations) and write it as `kl_gauss(m1, s1, m2, s2)`. How fast does it grow
+# as $s_2 \to 0$ (the model $q$ too narrow), and as $s_1 \to 0$?
+
+# %%
+def kl_gauss(m1, s1, m2, s2):
+    raise NotImplementedError  # your formula
+
+
+check("01.kl_gaussians", kl_gauss)
+# hint("01.kl_gaussians")
+
+# %% [markdown]
+# **Exercise 01.reverse_kl (code).** Write `reverse_kl(p, q, n)`, a Monte Carlo estimate of
+# $\mathrm{KL}(q\,\|\,p)$ from `n` samples. `p` and `q` have `.sample(n)` and `.log_prob(x)`.
+# The checker compares your value with quadrature, then uses your function to choose among
+# three Gaussian fits of the two-mode mixture: a reverse KL must pick the fit on a mode.
+
+# %%
+def reverse_kl(p, q, n):
+    raise NotImplementedError  # your code here
+
+
+check("01.reverse_kl", reverse_kl)
+# hint("01.reverse_kl")
+
+# %% [markdown]
+# **Exercise 01.reverse_kl_one_mode (derivation).** The target is
+# $p = w\,\mathcal N(\mu_1, \sigma^2 I) + (1 - w)\,\mathcal N(\mu_2, \sigma^2 I)$ with the means
+# so far apart that the components do not overlap, and $q = \mathcal N(\mu_1, \sigma^2 I)$ is
+# exactly the first component. Derive $\mathrm{KL}(q\,\|\,p)$ as a function of $w$ (the
+# chapter's value $\log 2$ is the case $w = \frac12$) and write it as `kl_on_left_mode(w)`.
+
+# %%
+def kl_on_left_mode(w):
+    raise NotImplementedError  # your formula
+
+
+check("01.reverse_kl_one_mode", kl_on_left_mode)
+# hint("01.reverse_kl_one_mode")
+
+# %% [markdown]
+# **Exercise 01.mmd2 (code).** Write `mmd2_unbiased(x, y, h)`: the unbiased estimate (the
+# U-statistic) of $\mathrm{MMD}^2$ between samples `x` $(n, d)$ and `y` $(m, d)$ with the Gaussian
+# kernel $k(x, y) = \exp(-\lVert x - y\rVert^2 / 2h^2)$, as a number. The checker also averages
+# it over many small draws of two Gaussians and compares with the closed form.
+
+# %%
+def mmd2_unbiased(x, y, h):
+    raise NotImplementedError  # your code here
+
+
+check("01.mmd2", mmd2_unbiased)
+# hint("01.mmd2")
+
+# %% [markdown]
 # ## Summary
 #
 # | divergence | needs | on a well-separated mixture, a Gaussian fit... | disjoint supports |

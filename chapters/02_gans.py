@@ -197,7 +197,18 @@ fig.tight_layout()
 # With step size 0.2 over 300 steps from $(1, 1)$, simultaneous steps end more than 1.5
 # times farther from the equilibrium, alternating steps stay within 20% of the starting
 # distance, RK4 within 1%, and with $\gamma = 0.3$ all three end closer than 0.05 (tested).
-# Move the step size, the method and $\gamma$ (needs a live kernel):
+# Move the step size, the method and $\gamma$ (needs a live kernel).
+#
+# **What to try.** (1) Method `simultaneous`, $\gamma = 0$: drag $h$ from 0.02 up to 1. The
+# trajectory on the left spirals outwards faster and faster and the distance curve on the
+# right climbs: no step size makes simultaneous steps converge. (2) Switch to `alternating`
+# at $h = 0.2$: the trajectory closes into an orbit and the distance curve stays level.
+# (3) Stay on `alternating` and raise $\gamma$ to 0.05: the orbit becomes an inward spiral
+# and the distance curve falls. Now pick `simultaneous` with $h = 1$: at $\gamma = 0.05$ it
+# still spirals out (the damping loses against the growth of large Euler steps); raise
+# $\gamma$ to 0.3 and it converges too. (4) Set $\gamma = 1$ and $h = 0.02$: the trajectory
+# no longer circles, it heads straight for the equilibrium, but 200 such small steps end
+# well short of it: a damped game converges, small steps make it slow.
 
 # %% tags=["nbval-ignore-output"]
 widgets.live(widgets.draw_dirac_gan,
@@ -270,7 +281,63 @@ fig.tight_layout()
 # 8/8 modes at 52.9% high quality on the ring and 24.6/25 at 40% on the grid; PacGAN4
 # 7.8/8 at 95.9% and 24.8/25 at 93.6%. `python -m gmcourse.bench gan` prints ours over
 # 3 seeds, next to the plain GAN's.
+
+# %% [markdown]
+# ## Exercises
 #
+# Replace each stub (`raise NotImplementedError` or `...`) with your answer and run the
+# cell: `check(...)` tests it against an independent reference (the stationarity condition
+# of Eq. (2), the Jensen-Shannon divergence by quadrature, autograd) and prints ✓, or what
+# looks wrong with the input, expected and received values. Remove the `#` in front of
+# `hint(...)` for a hint. Progress: `python -m gmcourse.exercises`; solutions:
+# `solutions/02_gans.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 02.optimal_discriminator (code).** Write `d_star(log_p, log_pg)`: the optimal
+# discriminator (2) at points where the log-densities $\log p(x)$ and $\log p_g(x)$ are given
+# (tensors of the same shape). It must also work far from both densities, where
+# $\log p = -800$.
+
+# %%
+def d_star(log_p, log_pg):
+    raise NotImplementedError  # your code here
+
+
+check("02.optimal_discriminator", d_star)
+# hint("02.optimal_discriminator")
+
+# %% [markdown]
+# **Exercise 02.value_at_optimum (code).** Write `value_at_optimum(log_p, log_pg, area)`:
+# $V(D^*, G) = \int p \log D^* + p_g \log(1 - D^*)\,dx$ by the midpoint rule, from the
+# log-densities at the points of a 2D grid whose cells have area `area`. The checker
+# compares it with $2\,\mathrm{JS}(p\,\|\,p_g) - \log 4$ on three pairs of densities.
+
+# %%
+def value_at_optimum(log_p, log_pg, area):
+    raise NotImplementedError  # your code here
+
+
+check("02.value_at_optimum", value_at_optimum)
+# hint("02.value_at_optimum")
+
+# %% [markdown]
+# **Exercise 02.nonsat_gradient (derivation).** With $D = \sigma(d)$, the non-saturating
+# generator loss of one fake sample is $L_G = -\log \sigma(d)$. Derive $dL_G/dd$ and write it
+# as `grad_nonsat(d)` for a tensor of logits. Compare it with the minimax loss's gradient in
+# section 2: which one is large when the discriminator is sure the sample is fake?
+
+# %%
+def grad_nonsat(d):
+    raise NotImplementedError  # your formula
+
+
+check("02.nonsat_gradient", grad_nonsat)
+# hint("02.nonsat_gradient")
+
+# %% [markdown]
 # **Summary.** A GAN minimises a divergence only through a discriminator that is itself
 # being trained. The game's dynamics (section 6) rather than the divergence explain most
 # failures: oscillation, mode hopping, collapse. Chapter 03 replaces the discriminator by a

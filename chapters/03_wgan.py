@@ -174,6 +174,77 @@ for name in datasets:
                    title=f"conditional DCGAN on {name} ({recipe.config.train.steps} steps)")
 
 # %% [markdown]
+# ## Exercises
+#
+# Replace each stub (`raise NotImplementedError` or `...`) with your answer and run the
+# cell: `check(...)` tests it against an independent reference (critics whose gradient norm
+# is known, a critic trained with your penalty, the quantile formula of $W_1$, spectral norms)
+# and prints ✓, or what looks wrong with the input, expected and received values. Remove
+# the `#` in front of `hint(...)` for a hint. Progress: `python -m gmcourse.exercises`;
+# solutions: `solutions/03_wgan.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 03.critic_loss (code).** Write `critic_loss(f_real, f_fake)`: the loss an
+# optimiser *minimises* to train the critic, from its values on a batch of real and a batch
+# of generated samples (tensors of shape `(n, 1)` and `(m, 1)`). The checker also takes one
+# gradient step on it and checks that the critic's estimate of $W_1$ goes up.
+
+# %%
+def critic_loss(f_real, f_fake):
+    raise NotImplementedError  # your code here
+
+
+check("03.critic_loss", critic_loss)
+# hint("03.critic_loss")
+
+# %% [markdown]
+# **Exercise 03.gradient_penalty (code).** Write `gradient_penalty(f, x_real, x_fake, lam)`:
+# the WGAN-GP penalty $\lambda\,\mathbb E(\lVert\nabla f(\hat x)\rVert - 1)^2$ at
+# $\hat x = \epsilon x + (1 - \epsilon) G(z)$, one $\epsilon \sim U[0, 1]$ per sample, as a 0-d
+# tensor that can be back-propagated into the critic `f` (a module mapping `(n, 2)` to
+# `(n, 1)`). Besides exact values on linear critics, the checker trains a small critic with
+# your penalty between two Gaussians 3 apart: it must come out about 1-Lipschitz, with
+# $\mathbb E_p f - \mathbb E_q f \approx W_1 = 3$ (a few seconds).
+
+# %%
+def gradient_penalty(f, x_real, x_fake, lam=10.0):
+    raise NotImplementedError  # your code here
+
+
+check("03.gradient_penalty", gradient_penalty)
+# hint("03.gradient_penalty")
+
+# %% [markdown]
+# **Exercise 03.w1_scales (derivation).** Derive $W_1\big(\mathcal N(0, s_1^2), \mathcal N(0, s_2^2)\big)$
+# in one dimension in closed form and write it as `w1_scales(s1, s2)`.
+
+# %%
+def w1_scales(s1, s2):
+    raise NotImplementedError  # your formula
+
+
+check("03.w1_scales", w1_scales)
+# hint("03.w1_scales")
+
+# %% [markdown]
+# **Exercise 03.clip_bound (derivation).** Weight clipping keeps every entry of a layer's
+# weight $W \in \mathbb R^{n_\text{out} \times n_\text{in}}$ in $[-c, c]$. What is the largest
+# spectral norm $\lVert W\rVert_2$ (the layer's Lipschitz constant) such a matrix can have?
+# Write `clip_bound(n_out, n_in, c)`; then use it to explain why section 2's clipped critic
+# is far below 1-Lipschitz.
+
+# %%
+def clip_bound(n_out, n_in, c):
+    raise NotImplementedError  # your formula
+
+
+check("03.clip_bound", clip_bound)
+# hint("03.clip_bound")
+
+# %% [markdown]
 # **Summary.** The critic of a WGAN estimates a distance that keeps a useful gradient
 # where the JS divergence saturates, but only as well as its Lipschitz constraint holds and
 # its training keeps up with the generator: compare its estimate with the exact $W_1$. The conditional DCGAN

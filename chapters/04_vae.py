@@ -24,7 +24,8 @@ from ipywidgets import FloatSlider
 
 from gmcourse.config import setup, pick
 from gmcourse import data, viz, figures, widgets
-from gmcourse.metrics import independent_pixel_nll
+from gmcourse.classifier import digit_classifier
+from gmcourse.metrics import classifier_scores, independent_pixel_nll
 from gmcourse import recipes
 from gmcourse.recipes import BETAS
 from gmcourse.vae import LinearGaussian, evaluate, reparam_grads, score_function_grads
@@ -154,20 +155,44 @@ fig, axes = plt.subplots(2, 2, figsize=(10, 7.5), gridspec_kw={"height_ratios": 
 for col, (name, model) in enumerate([("autoencoder", ae), ("VAE", vae2)]):
     with torch.no_grad():
         codes = model.encoder(x_bin_test).mu.cpu()
-    axes[0, col].scatter(codes[:, 0], codes[:, 1], c=y_test, cmap="tab10", s=6)
+    sc = axes[0, col].scatter(codes[:, 0], codes[:, 1], c=y_test, cmap="tab10", s=6,
+                              vmin=-0.5, vmax=9.5)
     axes[0, col].add_patch(plt.Circle((0, 0), 2, fill=False, ls="--", color="k"))
     axes[0, col].set(title=f"{name}: codes of test digits (circle: 2 std of N(0, I))")
     axes[0, col].set_aspect("equal")
+    axes[0, col].legend(*sc.legend_elements(), title="digit", fontsize=7, ncol=2,
+                        loc="upper right", markerscale=0.8)
     viz.image_grid(model.sample(20), nrow=10, ax=axes[1, col],
                    title=f"{name}: decoded z ~ N(0, I)")
 fig.tight_layout()
 
 # %% [markdown]
-# The autoencoder's codes sit wherever the decoder found convenient: a different scale,
-# gaps between the classes, nothing at many points of $\mathcal N(0, I)$. Decoding prior
-# draws gives images from empty regions. The VAE's KL term pulls the codes into the
-# prior's bulk and its noise forces nearby codes to decode to similar images, so prior
-# draws decode to digits: the VAE is a **generative** model, the autoencoder is not.
+# How good are the prior draws as digits? The small classifier of chapter 09, trained on
+# real digits, reads 297 decoded prior draws of each model, and the local-classifier FID
+# (chapter 09) compares them with the 297 test digits:
+
+# %%
+clf = digit_classifier()
+for name, model in [("autoencoder", ae), ("VAE", vae2)]:
+    with torch.no_grad():
+        codes = model.encoder(x_bin_test).mu
+        torch.manual_seed(0)
+        x_prior = model.sample(len(x_bin_test))
+    classes = torch.bincount(clf.predict(x_prior), minlength=10)
+    s = classifier_scores(x_bin_test, x_prior, clf)
+    print(f"{name:11s}: {100 * (codes.norm(dim=1) < 2).float().mean():3.0f}% of test codes inside "
+          f"the circle; prior draws read as {(classes > 0).sum()} of 10 digits "
+          f"(counts {classes.tolist()}); FID {s['fid']:.0f}")
+
+# %% [markdown]
+# The autoencoder's codes sit wherever the decoder found convenient: on a far larger scale
+# than the prior's, only 14% of them inside its circle, where a few classes crowd together.
+# Its prior draws all land in that patch, so they decode to the same few blends (none is
+# read as a 0, 2, 4 or 6). The VAE's KL term pulls the codes into the prior's bulk (88% inside
+# the circle), and its noise forces nearby codes to decode to similar images, so its prior
+# draws are read as all ten digits, at an FID of 433 against the autoencoder's 2108: the VAE is a
+# **generative** model, the autoencoder is not. With a 2D latent both sets are blurry; the
+# VAE's are better, not good.
 #
 # **Interpolation and the latent map.** Decoding a grid of $z$ shows the whole learned
 # manifold; a straight line between two codes morphs one digit into another.
@@ -189,6 +214,15 @@ fig.tight_layout()
 # %% [markdown]
 # **Latent traversal.** Move $z$ with the sliders: the star on the map is the code, the
 # right panel the decoder's mean image there.
+#
+# **What to try.** Put the star in the middle of one colour's cluster on the map and read
+# the image: it is that digit. Then move one slider slowly so that the star walks from
+# that cluster into a neighbouring one: the image morphs from one digit into the other, with
+# blended strokes where the star is between clusters. Finally drag both sliders to a
+# corner ($z_1 = z_2 = 3$, beyond 2 standard deviations of the prior, where almost no codes
+# lie): the decoder was never asked to reconstruct anything there, so what it shows is
+# extrapolation. Compare its image with one from the middle of a cluster; this is why
+# samples are drawn from the prior's bulk.
 
 # %% tags=["nbval-ignore-output"]
 with torch.no_grad():
@@ -236,6 +270,7 @@ _ = viz.image_grid(rows, nrow=10, ax=ax, title="data / decoder mean / a sample o
 # VAE with 16 latent dimensions at several $\beta$:
 
 # %%
+baseline = independent_pixel_nll(x_bin.cpu(), x_bin_test.cpu(), levels=2)
 sweep = {}
 for beta in BETAS:
     sweep[beta], _ = recipes.train(recipes.VAE_BETA.but(beta=beta), device=device)
@@ -255,18 +290,32 @@ axes[1].set(xscale="log", xlabel="beta", ylabel="active units (of 16)", title="a
 axes[1].set_xticks(BETAS, [f"{b:g}" for b in BETAS], minor=False)
 axes[1].minorticks_off()
 ax2 = axes[1].twinx()
-ax2.plot(BETAS, rec, "s--", color="C0")
+ax2.plot(BETAS, rec, "s--", color="C0", label="reconstruction")
+ax2.axhline(baseline, color="k", ls=":", lw=1, label="independent pixels")
 ax2.set_ylabel("reconstruction -E_q log p(x|z), nats", color="C0")
+ax2.legend(loc="center right", fontsize=8)
 fig.tight_layout()
 for b, a, r in zip(BETAS, au, rec):
-    print(f"beta = {b:4g}: {a:2d} active units, reconstruction {r:6.2f} nats")
+    kl_b = sweep[b].kl_per_dim(x_bin_test)
+    print(f"beta = {b:4g}: {a:2d} active units, {int((kl_b > 0.05).sum()):2d} dimensions with "
+          f"KL > 0.05 nats, reconstruction {r:6.2f} nats")
+print(f"independent-pixel baseline: {baseline:.2f} nats")
 
 # %% [markdown]
 # Even at $\beta = 1$ not all 16 dimensions are used: a dimension costs KL, and when the
 # decoder gains less than that from it the optimum switches it off. Larger $\beta$
-# switches off more (not strictly step by step: each $\beta$ is one training run from one
-# seed) and reconstructs worse. A decoder powerful enough to model $x$ alone
-# (e.g. an autoregressive one) can switch off *all* of them: total posterior collapse.
+# switches off more and reconstructs worse. The count is not strictly monotone: each
+# $\beta$ is one training run from one seed, and the variance threshold is coarse (at
+# $\beta = 4$ five means vary by just over 0.01 while only one dimension carries more than
+# 0.05 nats of KL).
+#
+# At $\beta = 8$ **all** of them are off: total posterior collapse, with this plain MLP
+# decoder. The reconstruction term then equals the independent-pixel baseline (25.18
+# against 25.21 nats): a decoder that ignores $z$ can do no better than the best model of
+# independent pixels, and that is what it has learned. Collapse therefore needs no
+# powerful decoder: a KL weight large enough that no dimension pays for itself is enough.
+# A decoder powerful enough to model $x$ alone (an autoregressive one, chapter 06) is the
+# other route, and it collapses even at $\beta = 1$, because then $z$ is worth nothing to it.
 #
 # ## The importance-weighted bound (IWAE)
 #
@@ -283,10 +332,10 @@ for b, a, r in zip(BETAS, au, rec):
 
 # %%
 vae16 = sweep[1.0]
-baseline = independent_pixel_nll(x_bin.cpu(), x_bin_test.cpu(), levels=2)
 torch.manual_seed(0)
 ks = pick(smoke=[1, 10], lecture=[1, 2, 5, 10, 50, 100, 500])
-iwae_k = [-vae16.iwae(x_bin_test, k).mean().item() for k in ks]
+iwae_all = [-vae16.iwae(x_bin_test, k) for k in ks]  # (n,) per k
+iwae_k = [v.mean().item() for v in iwae_all]
 neg_elbo = -vae16.elbo(x_bin_test).mean().item()
 fig, ax = plt.subplots(figsize=(6, 3.2))
 ax.semilogx(ks, iwae_k, "o-", label="-IWAE_k (test)")
@@ -296,12 +345,17 @@ ax.set(xlabel="k", ylabel="nats per image", title="IWAE_k tightens the bound")
 ax.legend()
 print(f"test -ELBO {neg_elbo:.2f} nats, -IWAE_{ks[-1]} {iwae_k[-1]:.2f} nats, "
       f"independent-pixel baseline {baseline:.2f} nats")
+se_1 = (iwae_all[0].std() / len(x_bin_test) ** 0.5).item()
+print(f"-IWAE_1 {iwae_k[0]:.2f} ± {se_1:.2f} nats (one standard error), -ELBO {neg_elbo:.2f}")
 
 # %% [markdown]
-# The bound tightens quickly with $k$ and then flattens; the remaining gap to the true
+# $\mathrm{IWAE}_1$ and the ELBO are the same bound; the two values differ because both are
+# Monte Carlo estimates (the ELBO's with the KL in closed form, $\mathrm{IWAE}_1$'s with a
+# one-sample estimate of it), and they agree within about two standard errors. The bound
+# tightens quickly with $k$ and then flattens; the remaining gap to the true
 # $\log p(x)$ is unknown, but the flattening suggests it is small next to the distance
-# to the baseline. The VAE beats the independent-pixel baseline by a wide
-# margin: its latent variables capture which pixels switch on together.
+# to the baseline. The VAE beats the independent-pixel baseline by a wide margin (more
+# than 8 nats per image): its latent variables capture which pixels switch on together.
 #
 # ## VQ-VAE: a discrete latent
 #
@@ -312,10 +366,12 @@ print(f"test -ELBO {neg_elbo:.2f} nats, -IWAE_{ks[-1]} {iwae_k[-1]:.2f} nats, "
 # decoder's gradient from $z_q$ to $z_e$: in code, `z_q = z_e + (z_q - z_e).detach()`.
 # The loss, with $\mathrm{sg}$ the stop-gradient,
 #
-# $$\|x - \mathrm{dec}(z_q)\|^2 + \|\mathrm{sg}[z_e] - e\|^2 + \beta\,\|z_e - \mathrm{sg}[e]\|^2,$$
+# $$\|x - \mathrm{dec}(z_q)\|^2 + \|\mathrm{sg}[z_e] - e\|^2 + \beta_c\,\|z_e - \mathrm{sg}[e]\|^2,$$
 #
 # moves the codebook towards the encoder's outputs (second term) and keeps the encoder
-# committed to its codes (third term, $\beta = 0.25$). With a uniform prior over codes
+# committed to its codes (third term, with the **commitment weight** $\beta_c = 0.25$; it
+# has nothing to do with the $\beta$ of the beta-VAE above, and the code calls it `beta`
+# as the paper does). With a uniform prior over codes
 # the KL term is a constant and drops out. Here the 8x8 grey digits become a 4x4 grid of
 # codes from a codebook of $K = 32$. **Codebook usage** is summarised by the perplexity
 # $\exp(H)$ of the code histogram: $K$ if all codes are used equally, 1 if one is.
@@ -345,9 +401,40 @@ print(f"test reconstruction MSE {mse:.4f}; codes used: {(usage > 0).sum().item()
 # %% [markdown]
 # Reconstructions are sharp: 16 codes of 5 bits each describe a digit well. The samples
 # are poor, because the histogram prior draws each of the 16 positions independently and
-# ignores how the codes of one digit fit together. VQ-VAE's second stage fits an
-# **autoregressive prior** over the code grid (a PixelCNN, chapter 06) and samples codes
-# from it; that is what makes its samples good.
+# ignores how the codes of one digit fit together.
+#
+# ## VQ-VAE's second stage: a PixelCNN prior over the codes
+#
+# VQ-VAE's second stage fits an **autoregressive prior** over the 4x4 code grid — a gated
+# PixelCNN with a 32-way softmax per position (chapter 06; `recipes.code_prior`) —
+# on the codes of the training digits, then samples code maps from it and decodes them.
+# Both priors are exact discrete distributions over code maps, so both give a
+# log-likelihood of the test digits' codes:
+
+# %%
+codes_train, codes_test = vq.encode(x_grey), vq.encode(x_grey_test)  # (N, 4, 4) in 0..K-1
+prior, _ = recipes.train(recipes.code_prior(codes_train, cfg_vq.K), device=device)
+with torch.no_grad():
+    nll_hist = -vq.prior_log_prob(codes_test).mean().item()
+    nll_pcnn = -prior.log_prob(codes_test[:, None]).mean().item()
+    torch.manual_seed(0)
+    x_hist = vq.sample(len(x_grey_test))
+    x_pcnn = vq.decode(prior.sample(len(x_grey_test))[:, 0])  # sample codes, then decode
+fid_hist = classifier_scores(x_grey_test, x_hist, clf)["fid"]
+fid_pcnn = classifier_scores(x_grey_test, x_pcnn, clf)["fid"]
+print(f"test code maps, nats each: histogram prior {nll_hist:.1f}, PixelCNN prior {nll_pcnn:.1f}")
+print(f"FID of 297 samples (local classifier): histogram prior {fid_hist:.0f}, "
+      f"PixelCNN prior {fid_pcnn:.0f}")
+fig, axes = plt.subplots(1, 2, figsize=(13, 3))
+viz.image_grid(x_hist[:40], nrow=10, ax=axes[0], title="VQ-VAE, histogram prior")
+viz.image_grid(x_pcnn[:40], nrow=10, ax=axes[1], title="VQ-VAE, PixelCNN prior over the codes")
+fig.tight_layout()
+
+# %% [markdown]
+# The PixelCNN prior knows which codes go together: the test codes are more likely under it
+# (by about 3 nats per digit), and its samples are digits, at a quarter of the histogram
+# prior's FID. That second stage is what makes VQ-VAE samples good; its likelihood is that
+# of the codes, not of the pixels, since the decoder is trained by squared error.
 #
 # ## The full profile: MNIST, Fashion-MNIST and CIFAR-10 on a GPU
 #
@@ -378,14 +465,90 @@ if not full_sets:
           "Fashion-MNIST NLL by IWAE-5000, CIFAR-10 bits/dim")
 
 # %% [markdown]
+# ## Exercises
+#
+# Replace each stub (`raise NotImplementedError` or `...`) with your answer and run the
+# cell: `check(...)` tests it against an independent reference (torch's Gaussian KL, the
+# moments and gradients of your samples, the exact likelihood and posterior of the
+# linear-Gaussian model) and prints ✓, or what looks wrong with the input, expected and
+# received values. Remove the `#` in front of `hint(...)` for a hint. Progress:
+# `python -m gmcourse.exercises`; solutions: `solutions/04_vae.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 04.kl_normal (derivation).** Encoders output the mean and the **log-variance**
+# of $q(z\mid x) = \mathcal N(\mu, \operatorname{diag}\sigma^2)$. Derive
+# $\mathrm{KL}(q\,\|\,\mathcal N(0, I))$ and write `kl_to_prior(mu, log_var)` for tensors of
+# shape `(B, d)`, returning one KL per example, shape `(B,)`.
+
+# %%
+def kl_to_prior(mu, log_var):
+    raise NotImplementedError  # your formula
+
+
+check("04.kl_normal", kl_to_prior)
+# hint("04.kl_normal")
+
+# %% [markdown]
+# **Exercise 04.reparameterize (code).** Write `reparameterize(mu, log_var)`: one sample
+# $z \sim \mathcal N(\mu, \operatorname{diag} e^{\text{log\_var}})$ per row, written as Eq. (3) so that
+# gradients flow into `mu` and `log_var`.
+
+# %%
+def reparameterize(mu, log_var):
+    raise NotImplementedError  # your code here
+
+
+check("04.reparameterize", reparameterize)
+# hint("04.reparameterize")
+
+# %% [markdown]
+# **Exercise 04.elbo (code).** For the linear-Gaussian model $p(z) = \mathcal N(0, I_d)$,
+# $p(x\mid z) = \mathcal N(Wz + b, s^2 I_D)$ and $q(z\mid x) = \mathcal N(m, S)$ with a full
+# covariance $S$, write the ELBO (1) in closed form: `elbo_linear_gaussian(x, W, b, s, m, S)`
+# with `x` $(B, D)$, `W` $(D, d)$, `b` $(D,)$, `m` $(B, d)$, `S` $(d, d)$, returning $(B,)$.
+# The checker verifies Eq. (2): $\log p(x) - \mathrm{ELBO}$ must equal
+# $\mathrm{KL}(q\,\|\,p(z\mid x))$, both from `torch.distributions`.
+
+# %%
+def elbo_linear_gaussian(x, W, b, s, m, S):
+    raise NotImplementedError  # your code here
+
+
+check("04.elbo", elbo_linear_gaussian)
+# hint("04.elbo")
+
+# %% [markdown]
+# **Exercise 04.iwae (code).** Write `iwae_bound(log_w)`: $\mathrm{IWAE}_k$ of Eq. (4) from the
+# log importance weights $\log w_i = \log p(x, z_i) - \log q(z_i\mid x)$, a tensor of shape
+# `(k, B)` (the $k$ samples along dimension 0), returning $(B,)$. On images the log-weights
+# are around $-1000$: your function must not underflow.
+
+# %%
+def iwae_bound(log_w):
+    raise NotImplementedError  # your code here
+
+
+check("04.iwae", iwae_bound)
+# hint("04.iwae")
+
+# %% [markdown]
 # ## Summary
+
+# ## What you should now know
 #
 # * The ELBO is $\log p(x)$ minus the KL from the encoder to the true posterior; on the
 #   linear-Gaussian model we saw the gap equal that KL and vanish at the true posterior.
-# * Reparameterisation gives low-variance gradients through samples of continuous latents.
-# * The KL term makes the latent space a usable prior; $\beta$ trades reconstruction for
-#   fewer active units, and too strong a KL (or too strong a decoder) collapses them.
+# * Reparameterisation gives low-variance gradients through samples of continuous latents
+#   (here 13 times less variance than the score-function estimator).
+# * The KL term makes the latent space a usable prior: a VAE's prior draws decode to all ten
+#   digits, an autoencoder's to a few blends.
+# * $\beta$ trades reconstruction for fewer active units; a KL weight that is too large
+#   (here $\beta = 8$, with a plain MLP decoder) or a decoder that is too strong switches
+#   all of them off: posterior collapse, with reconstruction at the independent-pixel level.
 # * $\mathrm{IWAE}_k$ tightens the bound towards $\log p(x)$ and is how VAE likelihoods are
 #   reported.
 # * VQ-VAE's discrete codes give sharp reconstructions; its samples need a learned prior
-#   over the codes.
+#   over the codes, such as a PixelCNN (commitment weight $\beta_c$, not the beta-VAE's $\beta$).

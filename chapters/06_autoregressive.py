@@ -109,6 +109,16 @@ plt.show()
 # staircase-shaped wedge to the upper right: the blind spot. The gated network sees every
 # earlier pixel within its reach. Pick any output pixel with the sliders; near the right
 # border the wedge is cut off by the image edge.
+#
+# **What to try.** Leave the sliders at row 8, col 5 and find the orange wedge to the upper
+# right in the left panel: the blind spot; the titles count the earlier pixels each network
+# reaches. Now move `col` step by step to the right border: the wedge shrinks and, once it
+# would lie outside the image, the two titles give the same count. Move `col` back to 0:
+# the plain network's wedge is back, while the gated one still covers a full rectangle.
+# Set row 0: in the first row only pixels to the left exist, and both networks see all of
+# those within reach; at row 0, col 0 nothing at all, so that pixel's conditional is just
+# its marginal. Before each move, predict the gated network's count (exercise
+# 06.gated_seen below asks for the formula) and check it against the title.
 
 # %% tags=["nbval-ignore-output"]
 widgets.live(lambda fig, row, col: figures.draw_receptive_field(fig, grads, row, col),
@@ -148,10 +158,11 @@ print(f"  gated PixelCNN      {bpd[True]:.4f}")
 
 # %%
 torch.manual_seed(1)
-fig, axes = plt.subplots(1, 3, figsize=(12, 2.6))
-viz.image_grid(x_test[:20].cpu(), nrow=10, ax=axes[0], title="test digits")
-viz.image_grid(models[False].sample(20).cpu(), nrow=10, ax=axes[1], title="PixelCNN samples")
-viz.image_grid(models[True].sample(20).cpu(), nrow=10, ax=axes[2], title="gated PixelCNN samples")
+fig, axes = plt.subplots(3, 1, figsize=(10, 6.6))
+viz.image_grid(x_test[:40].cpu(), nrow=20, ax=axes[0], title="test digits (binarized)")
+viz.image_grid(models[False].sample(40).cpu(), nrow=20, ax=axes[1], title="PixelCNN samples")
+viz.image_grid(models[True].sample(40).cpu(), nrow=20, ax=axes[2], title="gated PixelCNN samples")
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -172,8 +183,11 @@ bpd8 = model8.bits_per_dim(x8_test.to(device))
 print(f"test bits/dim, {LEVELS}-level {DATASET}: independent pixels {bpd8_indep:.4f}, "
       f"gated PixelCNN {bpd8:.4f}")
 torch.manual_seed(2)
-fig, ax = plt.subplots(figsize=(9, 2))
-viz.image_grid(model8.sample(20).cpu(), nrow=20, ax=ax, title=f"{LEVELS}-level samples")
+fig, axes = plt.subplots(2, 1, figsize=(10, 4.4))
+viz.image_grid(x8_test[:40].cpu(), nrow=20, ax=axes[0], title=f"test digits ({LEVELS} levels)")
+viz.image_grid(model8.sample(40).cpu(), nrow=20, ax=axes[1],
+               title=f"{LEVELS}-level gated PixelCNN samples")
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -215,18 +229,89 @@ print(f"fitted exponent over all sizes: {a_all:.2f}; over the two largest: {a_to
 #
 # Nothing above needs the "pixels" to be grey levels. A VQ-VAE (chapter 04) turns an image
 # into a small map of integer **codes**; a PixelCNN over those maps, with a $K$-way output
-# for a codebook of size $K$, is the learned prior that replaces the histogram prior there:
+# for a codebook of size $K$, is the learned prior that replaces the histogram prior there.
+# Chapter 04 runs these three lines on its 4x4 code maps ($K = 32$) and compares the two
+# priors' test likelihoods and samples:
 #
 # ```python
-# codes = vqvae.encode(x_train)                      # (N, h, w) integers in 0..K-1
-# prior = recipes.trained(recipes.code_prior(codes, K))          # a gated PixelCNN over code maps
-# x_new = vqvae.decode(prior.sample(16)[:, 0])       # sample codes, then decode them
+# codes = vqvae.encode(x_train)                                  # (N, h, w) integers in 0..K-1
+# prior, _ = recipes.train(recipes.code_prior(codes, K))         # a gated PixelCNN over code maps
+# x_new = vqvae.decode(prior.sample(16)[:, 0])                   # sample codes, then decode them
 # ```
+
+# %% [markdown]
+# ## Exercises
 #
+# Replace each stub (`raise NotImplementedError`) with your answer and run the cell:
+# `check(...)` tests it against an independent reference (the input gradients of a masked
+# convolution or of a random gated PixelCNN, the exact distribution of a small causal model)
+# and prints ✓, or what looks wrong with the input, expected and received values. Remove
+# the `#` in front of `hint(...)` for a hint. Progress: `python -m gmcourse.exercises`;
+# solutions: `solutions/06_autoregressive.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 06.causal_mask (code).** Write `causal_mask(k, mask_type)` returning the full
+# $k \times k$ mask (a float tensor of 0s and 1s, rows below the centre included) of a
+# plain PixelCNN layer, `mask_type` `"A"` or `"B"`. The checker multiplies a random kernel
+# by your mask, convolves an image with padding $k/2$, and probes which input pixels the
+# output pixel's gradient reaches: with type A it must reach exactly the earlier pixels of
+# its window, with type B those and itself, for $k = 3$ and $5$.
+
+# %%
+def causal_mask(k, mask_type):
+    raise NotImplementedError  # your code here
+
+
+check("06.causal_mask", causal_mask)
+# hint("06.causal_mask")
+
+# %% [markdown]
+# **Exercise 06.gated_seen (derivation).** Derive how many *earlier* pixels reach output
+# pixel $(r, c)$ of an $H \times W$ image in the gated PixelCNN of `GatedPixelCNNNet(...,
+# layers, kernel, first_kernel)`: first the reach $R$ (how far up and sideways the field
+# extends), then the count, with the image's borders. Write
+# `gated_seen(row, col, H, W, first_kernel, kernel, layers)` returning an integer. It is
+# compared with the input gradients of random gated networks of three sizes, at pixels in
+# the middle and on the borders (the widget above shows one of them).
+
+# %%
+def gated_seen(row, col, H, W, first_kernel, kernel, layers):
+    raise NotImplementedError  # your formula
+
+
+check("06.gated_seen", gated_seen)
+# hint("06.gated_seen")
+
+# %% [markdown]
+# **Exercise 06.ancestral_sample (code).** Write `sample(logits_fn, n, H, W)`: `n` binary
+# images of shape $(n, 1, H, W)$ drawn from the chain rule (1), where `logits_fn(x)` maps a
+# batch $(n, 1, H, W)$ to one logit per pixel, the logit at pixel $i$ depending only on
+# $x_{<i}$ (like `PixelCNN.logits`). The checker draws 20,000 images of a small causal model
+# ($2 \times 3$ pixels) and compares their histogram with the exact probability of each of
+# the 64 images.
+
+# %%
+def sample(logits_fn, n, H, W):
+    raise NotImplementedError  # your code here
+
+
+check("06.ancestral_sample", sample)
+# hint("06.ancestral_sample")
+
+# %% [markdown]
 # ## Summary
+
+# ## What you should now know
 #
 # * The chain rule (1) gives an exact likelihood for any ordering; a masked convolution
 #   computes every conditional in one pass, so training is as parallel as a classifier's.
 # * Type A masks the centre in the first layer, type B keeps it afterwards. Stacked masks
 #   leave a blind spot; the gated PixelCNN's vertical and horizontal stacks remove it.
+# * Grey levels are classes: a $K$-way softmax per pixel gives exact bits/dim, comparable
+#   with any discrete model's; both PixelCNNs beat independent pixels clearly.
 # * Sampling needs $H W$ sequential passes: the price of an exact autoregressive likelihood.
+# * The same model over a VQ-VAE's code maps is the learned prior that makes VQ-VAE
+#   samples good (chapter 04).

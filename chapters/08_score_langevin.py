@@ -18,7 +18,8 @@ import torch
 
 from gmcourse.config import setup, pick
 from gmcourse import recipes, score as S, sde, viz, figures, widgets
-from gmcourse.data import GaussianMixture
+from gmcourse.data import GaussianMixture, load_images
+from gmcourse.metrics import total_variation
 
 device = setup(seed=0)
 
@@ -50,13 +51,17 @@ _ = ax.quiver(pts[:, 0], pts[:, 1], v[:, 0], v[:, 1], color="w", angles="xy", sc
 #
 # Follow the score uphill, plus noise:
 #
-# $$x_{t+1} = x_t + \frac{\epsilon}{2} s(x_t) + \sqrt{\epsilon}\, z_t, \qquad z_t \sim
+# $$x_{t+1} = x_t + \frac{\tau}{2} s(x_t) + \sqrt{\tau}\, z_t, \qquad z_t \sim
 # \mathcal N(0, I). \qquad (3)$$
 #
+# **Notation.** $\tau$ is the step size. NCSN's paper, and the code's argument `eps`, call it
+# $\epsilon$; this course keeps $\epsilon$ for the Gaussian noise of chapter 07 (and of
+# $\epsilon_\theta$ at the end of this chapter), and writes $z$ for the noise here.
+#
 # Without the noise this is gradient ascent and every chain stops at a mode. With it, as
-# $\epsilon \to 0$ and $T \to \infty$, $x_T$ is an exact sample of $p$ (for a Gaussian
+# $\tau \to 0$ and $T \to \infty$, $x_T$ is an exact sample of $p$ (for a Gaussian
 # target the unit tests check the mean and covariance the chain reaches, including the
-# small bias a finite $\epsilon$ leaves). Eight chains from **one** starting point between
+# small bias a finite $\tau$ leaves). Eight chains from **one** starting point between
 # the modes reach different modes:
 
 # %%
@@ -85,9 +90,9 @@ _ = ax.plot(0, 0, "w*", ms=12)
 # **Annealed Langevin dynamics** (NCSN's Algorithm 1) samples first the data convolved with
 # wide noise, $p_{\sigma}= p * \mathcal N(0, \sigma^2 I)$ for $\sigma_1 = 20$, where the
 # two modes merge into one blob and chains move freely, and then follows a geometric ladder
-# $\sigma_1 > \dots > \sigma_L$ down to 1, with step $\alpha_i = \epsilon\,
+# $\sigma_1 > \dots > \sigma_L$ down to 1, with step $\alpha_i = \tau\,
 # \sigma_i^2/\sigma_L^2$ at level $i$. The mass settles into the modes while they still
-# communicate. Settings as in the paper: $\epsilon = 0.1$; plain: $T = 1000$ steps;
+# communicate. Settings as in the paper: $\tau = 0.1$; plain: $T = 1000$ steps;
 # annealed: $L = 10$ levels, 100 steps each. The perturbed mixtures are mixtures again
 # (`S.perturbed`: covariances $\Sigma_k + \sigma^2 I$), so every score here is exact.
 
@@ -107,15 +112,35 @@ fig.tight_layout()
 # annealed Langevin's largest weight error stays under 0.05 and plain Langevin's is about
 # 0.3 (a unit test checks both at these settings).
 #
-# Try it: the step size $\epsilon$, the steps per level and the number of levels
-# ($L = 1$ is plain Langevin with step $\epsilon$).
+# **The annealed modes are too wide, and that is expected.** Like the paper's figure, the
+# chain stops at $\sigma_L = 1$ with no final denoising step, so it samples
+# $p_{\sigma_L} = p * \mathcal N(0, \sigma_L^2 I)$, whose modes have a standard deviation of
+# $\sqrt{1 + \sigma_L^2} = 1.41$ instead of 1. A last step by Tweedie's formula (derived
+# below) would not fix it: it moves every sample to the posterior mean
+# $\mathbb E[x \mid \tilde x]$, whose spread is too *small*, $1/\sqrt{1 + \sigma_L^2} = 0.71$ for a
+# unit-variance mode. Denoising removes noise; it does not sample $p$. What helps is a last
+# noise level small against the data's scale, as the learned models below use
+# ($\sigma_L = 0.1$ and $0.02$), where both effects are negligible. Per-coordinate standard
+# deviation of the samples in the large mode:
+
+# %%
+exact_score = S.MixtureScore(two)
+runs["annealed + Tweedie"] = runs["annealed"] + cfg3.sigma_min ** 2 * exact_score(
+    runs["annealed"], cfg3.sigma_min)
+for name in ["exact", "plain", "annealed", "annealed + Tweedie"]:
+    big = runs[name][two.component(runs[name]) == 1]
+    print(f"{name:19s}: std {big.std(0).mean():.2f}")
+
+# %% [markdown]
+# Try it: the step size $\tau$ (`eps`), the steps per level and the number of levels
+# ($L = 1$ is plain Langevin with step $\tau$).
 
 # %% tags=["nbval-ignore-output"]
 import ipywidgets as W
 
 widgets.live(figures.draw_annealed_langevin, figsize=(5, 5),
              eps=W.FloatLogSlider(value=0.1, base=10, min=-2, max=0, step=0.25,
-                                  description="eps"),
+                                  description="step tau"),
              steps=W.SelectionSlider(options=[10, 25, 50, 100], value=50,
                                      description="steps/level"),
              levels=W.IntSlider(value=10, min=1, max=10, description="levels L"))
@@ -130,7 +155,24 @@ widgets.live(figures.draw_annealed_langevin, figsize=(5, 5),
 # $$\min_\theta\ \mathbb E_{x, z}\, \big\lVert s_\theta(x + \sigma z, \sigma) + z/\sigma
 # \big\rVert^2 , \qquad (4)$$
 #
-# learns the score of $p_\sigma$. NCSN trains one network for all noise levels at once,
+# learns the score of $p_\sigma$.
+#
+# **Why (Vincent's identity).** Write $q(\tilde x \mid x) = \mathcal N(\tilde x; x, \sigma^2 I)$ and
+# $p_\sigma(\tilde x) = \int p(x)\,q(\tilde x \mid x)\,dx$. Expand the score-matching loss we
+# would like, $\mathbb E_{p_\sigma}\lVert s_\theta - \nabla \log p_\sigma\rVert^2 = \mathbb E_{p_\sigma}\lVert s_\theta\rVert^2
+# - 2\,\mathbb E_{p_\sigma}[s_\theta^\top \nabla \log p_\sigma] + C$. Only the cross term involves the
+# unknown score, and it can be rewritten with $p_\sigma \nabla \log p_\sigma = \nabla p_\sigma =
+# \int p(x)\, \nabla_{\tilde x} q(\tilde x \mid x)\, dx$:
+#
+# $$\mathbb E_{p_\sigma}\big[s_\theta(\tilde x)^\top \nabla \log p_\sigma(\tilde x)\big]
+#   = \iint p(x)\,q(\tilde x \mid x)\, s_\theta(\tilde x)^\top \nabla_{\tilde x} \log q(\tilde x \mid x)\,dx\,d\tilde x .$$
+#
+# So $\mathbb E_{p_\sigma}\lVert s_\theta - \nabla \log p_\sigma\rVert^2 = \mathbb E_{x, \tilde x}\lVert s_\theta(\tilde x) -
+# \nabla_{\tilde x} \log q(\tilde x \mid x)\rVert^2 + C'$, with $C'$ free of $\theta$: the two losses
+# have the same minimiser, and the right-hand side, (4), needs only samples and the known
+# noise score $-z/\sigma$.
+#
+# NCSN trains one network for all noise levels at once,
 # weighting level $\sigma$ by $\lambda(\sigma) = \sigma^2$ so that every level counts alike:
 # the loss becomes $\tfrac12\,\mathbb E \lVert \sigma s_\theta(\tilde x, \sigma) + z\rVert^2$
 # (`NCSN.loss`; a unit test checks its value for a known score in closed form). The network
@@ -172,8 +214,16 @@ fig.tight_layout()
 # network, $\sigma$ from 5, just above the largest distance between two training digits (4.8), down to
 # 0.02 in 20 levels, 10 Langevin steps each). The last
 # step is **Tweedie's formula**: the posterior mean $\mathbb E[x \mid \tilde x] = \tilde x
-# + \sigma_L^2\, s(\tilde x, \sigma_L)$ removes the remaining noise (NCSNv2). Below, the
-# chain of one batch at a few levels: structure appears at the middle noise levels.
+# + \sigma_L^2\, s(\tilde x, \sigma_L)$ removes the remaining noise (NCSNv2).
+#
+# **Tweedie's formula.** With $p_\sigma(\tilde x) = \int p(x)\,\mathcal N(\tilde x; x, \sigma^2 I)\,dx$ and
+# $\nabla_{\tilde x}\mathcal N(\tilde x; x, \sigma^2 I) = \mathcal N(\tilde x; x, \sigma^2 I)\,(x - \tilde x)/\sigma^2$,
+#
+# $$\nabla \log p_\sigma(\tilde x) = \frac{\int p(x)\,\mathcal N(\tilde x; x, \sigma^2 I)\,(x - \tilde x)\,dx}
+#   {\sigma^2\, p_\sigma(\tilde x)} = \frac{\mathbb E[x \mid \tilde x] - \tilde x}{\sigma^2},
+# \qquad\text{so}\qquad \mathbb E[x \mid \tilde x] = \tilde x + \sigma^2\,\nabla \log p_\sigma(\tilde x).$$
+#
+# Below, the chain of one batch at a few levels: structure appears at the middle noise levels.
 
 # %%
 digits_model = recipes.trained(recipes.NCSN_DIGITS, progress=True)  # chapter 09's NCSN
@@ -189,12 +239,23 @@ _ = viz.image_grid(x_dig, nrow=10, ax=axes[-1], title="denoised samples")
 fig.tight_layout()
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 4))
-_ = viz.image_grid(digits_model.sample(pick(smoke=20, lecture=100),
-                                       generator=torch.Generator().manual_seed(1)),
-                   nrow=20, ax=ax, title="NCSN samples of 8x8 digits")
+x_ncsn = digits_model.sample(pick(smoke=20, lecture=100), generator=torch.Generator().manual_seed(1))
+fig, ax = plt.subplots(figsize=(10, 5))
+_ = viz.image_grid(x_ncsn, nrow=20, ax=ax, title="NCSN samples of 8x8 digits")
+# a diverged chain ends as salt and pepper: rougher than every training digit
+tv_max = total_variation(load_images("digits", "train")).max()
+rough = (total_variation(x_ncsn) > tv_max).nonzero().flatten().tolist()
+print(f"{len(rough)} of {len(x_ncsn)} samples are rougher than any training digit "
+      f"(total variation above {tv_max:.1f}): samples {rough}")
 
 # %% [markdown]
+# Most samples are digit-like, if less clean than the data. A few chains have **diverged**:
+# their pixels ran far out of $[0, 1]$ at some level, and the final clamp to $[0, 1]$ left a
+# pattern of fully black and white pixels, salt and pepper (two of the hundred here, counted by their
+# total variation, the summed difference between neighbouring pixels). Smaller steps or
+# more steps per level make this rarer at a higher cost; NCSNv2's Technique 4 chose the
+# step size $\tau$ used here for $L = 20$ levels of $T = 10$ steps.
+#
 # ## The SDE view, and the link to DDPM
 #
 # Let the noise level grow continuously with a time $t \in [0, 1]$: data diffuse by a
@@ -263,6 +324,15 @@ print(f"largest |ODE - exact| log-likelihood over 20 points: "
 # are $m(1)\mu_k$, about 0.03 from zero); with the exact $p_1$ a unit test finds the two
 # within 0.005 nats.
 #
+# **Which likelihood does a diffusion model have?** The one computed here is the exact
+# likelihood of the *probability-flow model*: the density that the ODE (5), driven by the
+# given score, carries from the prior, up to the solver's error. With a learned score it is
+# the exact likelihood of that continuous-time model, not of the data-generating process,
+# and it costs one ODE solve with divergences per test point. The ancestral DDPM sampler
+# of chapter 07 defines a different, discrete-time model whose likelihood is only bounded,
+# by its ELBO. So chapter 00 files diffusion under "explicit, approximate" (a bound), and
+# chapter 09, which computes neither, leaves its likelihood column empty.
+#
 # **Epsilon-prediction is a scaled score.** Given $x_t = m x_0 + \mathrm{std}\, z$, the
 # score of $p_t$ is $\nabla \log p_t(x_t) = -\mathbb E[z \mid x_t]/\mathrm{std}$. DDPM's
 # $\epsilon_\theta$ regresses $z$ on $x_t$, so it estimates $\mathbb E[z \mid x_t]$:
@@ -273,3 +343,81 @@ print(f"largest |ODE - exact| log-likelihood over 20 points: "
 # DDPM's loss is denoising score matching on the VP SDE with weight $\lambda = 1 -
 # \bar\alpha_t$, and its ancestral sampler is a discretisation of the reverse SDE; DDIM with
 # $\eta = 0$ is one of the probability-flow ODE (chapter 07).
+
+# %% [markdown]
+# ## Exercises
+#
+# Replace each stub (`raise NotImplementedError`) with your answer and run the cell:
+# `check(...)` tests it against an independent reference (autograd of the mixture's
+# log-density, the exact mode weights of NCSN's mixture, a closed form for Gaussian data)
+# and prints ✓, or what looks wrong with the input, expected and received values. Remove
+# the `#` in front of `hint(...)` for a hint. Progress: `python -m gmcourse.exercises`;
+# solutions: `solutions/08_score_langevin.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 08.mixture_score (derivation).** Derive Eq. (2) for isotropic components,
+# $p(x) = \sum_k w_k \mathcal N(x; \mu_k, \sigma_k^2 I)$, and write
+# `mixture_score(x, means, stds, weights)` for points `x` $(n, 2)$, `means` $(K, 2)$,
+# `stds` $(K,)$ and `weights` $(K,)$ summing to 1, returning $\nabla_x \log p(x)$, $(n, 2)$.
+# It is compared with the autograd gradient of the mixture's `log_prob`, on components of
+# different widths.
+
+# %%
+def mixture_score(x, means, stds, weights):
+    raise NotImplementedError  # your formula
+
+
+check("08.mixture_score", mixture_score)
+# hint("08.mixture_score")
+
+# %% [markdown]
+# **Exercise 08.annealed_langevin (code).** Write NCSN's Algorithm 1,
+# `annealed_langevin(score, x, sigmas, eps, steps_each)`: `score(x, sigma)` is the score of
+# $p_\sigma$, `x` $(n, 2)$ the starting points, `sigmas` the levels
+# $\sigma_1 > \dots > \sigma_L$; return the points after `steps_each` Langevin steps (3) at
+# every level, with the step $\alpha_i$ of the text. The checker runs it with the exact
+# scores of the two-mode mixture above, from a uniform start: your samples must carry the
+# weights 0.2 / 0.8 that plain Langevin misses, and the spread of $p_{\sigma_L}$.
+
+# %%
+def annealed_langevin(score, x, sigmas, eps, steps_each):
+    raise NotImplementedError  # your code here
+
+
+check("08.annealed_langevin", annealed_langevin)
+# hint("08.annealed_langevin")
+
+# %% [markdown]
+# **Exercise 08.dsm_loss (code).** Write the weighted denoising score-matching loss
+# $\tfrac12\,\mathbb E\,\lVert \sigma s(x + \sigma z, \sigma) + z\rVert^2$ as
+# `dsm_loss(score, x, sigma, z)`: `x` and the noise `z` are $(n, d)$, `sigma` a float,
+# `score(x, sigma)` a score function; return a scalar, the average over the batch. The
+# checker evaluates it on Gaussian data with the exact score of $p_\sigma$, where the loss
+# has a closed form, and checks that scaling the exact score makes the loss larger.
+
+# %%
+def dsm_loss(score, x, sigma, z):
+    raise NotImplementedError  # your code here
+
+
+check("08.dsm_loss", dsm_loss)
+# hint("08.dsm_loss")
+
+# ## What you should now know
+#
+# * The score $\nabla_x \log p$ ignores the normalising constant; Langevin dynamics (3), with
+#   step size $\tau$, turns a score into samples.
+# * Plain Langevin mixes badly between separated modes and gets their weights wrong;
+#   annealing over noise levels $\sigma_1 > \dots > \sigma_L$ fixes the weights, and the
+#   samples are those of $p_{\sigma_L}$, so $\sigma_L$ must be small (or the last level
+#   denoised, which gives posterior means, not samples).
+# * Denoising score matching (Vincent's identity) learns the score of $p_\sigma$ from samples
+#   and the known noise score $-z/\sigma$; Tweedie's formula
+#   $\mathbb E[x\mid\tilde x] = \tilde x + \sigma^2 \nabla \log p_\sigma(\tilde x)$ denoises with it.
+# * The SDE view: VE (NCSN) and VP (DDPM) forward SDEs, the reverse SDE and the
+#   probability-flow ODE share the marginals; the ODE gives an exact likelihood of its
+#   continuous-time model, and $\epsilon_\theta = -\sqrt{1-\bar\alpha_t}\, s_\theta$ joins this
+#   chapter to chapter 07.

@@ -18,7 +18,7 @@ from gmcourse.config import setup, pick
 from gmcourse import data, viz
 from gmcourse.classifier import digit_classifier
 from gmcourse.evaluation import (fid_vs_sample_size, matched_moments, matched_moments_scores,
-                                 noise_mixture_nll, reference_sample_sets)
+                                 memoriser_log_prob, noise_mixture_nll, reference_sample_sets)
 from gmcourse.metrics import (bits_per_dim, classifier_scores, fid, independent_pixel_nll,
                               inception_score, precision_recall)
 
@@ -38,28 +38,35 @@ x_test, y_test = data.load_images("digits", "test", labels=True)
 #
 # * **Binarized** images ($x \in \{0,1\}^D$, as in the VAE and PixelCNN literature on MNIST):
 #   the NLL is a discrete log-probability, at most $D \ln 2$ nats (a fair coin per pixel).
-# * **8-bit** images ($x \in \{0, \dots, 255\}^D$): continuous models (flows) are trained on
-#   *dequantized* data $x + u$, $u \sim U[0,1)^D$, and their continuous NLL on $[0, 256)^D$
-#   upper-bounds the discrete NLL. Data scaled to $[0,1]$ must add $D \ln 256$ nats back.
+# * **Grey-level** images with $K$ levels ($K = 256$ for 8-bit images; the 8x8 digits have
+#   $K = 17$, $16x \in \{0, \dots, 16\}$): discrete models (PixelCNN) give the probability of
+#   the levels directly; continuous models (flows) are trained on *dequantized* data $x + u$,
+#   $u \sim U[0,1)^D$, and their continuous NLL on $[0, K)^D$ upper-bounds the discrete NLL.
+#   Data scaled to $[0,1]$ must add $D \ln K$ nats back.
 #
 # The floor every image model must beat is a model of **independent pixels**:
 
 # %%
 nll_bin = independent_pixel_nll(data.load_images("digits", "train", binarize=True),
                                 data.load_images("digits", "test", binarize=True), levels=2)
-nll_8bit = independent_pixel_nll(x_train, x_test, levels=256)
+nll_17 = independent_pixel_nll(x_train, x_test, levels=17)
 D = x_train[0].numel()
 print(f"independent pixels, binarized digits: {nll_bin:.1f} nats/image = {bits_per_dim(nll_bin, D):.3f} bits/dim")
-print(f"independent pixels, 8-bit digits:     {nll_8bit:.1f} nats/image = {bits_per_dim(nll_8bit, D):.3f} bits/dim")
+print(f"independent pixels, 17-level digits:  {nll_17:.1f} nats/image = {bits_per_dim(nll_17, D):.3f} bits/dim")
 print(f"a fair coin per binary pixel:          {D * math.log(2):.1f} nats/image = 1 bit/dim")
+print(f"uniform over 17 levels per pixel:      {D * math.log(17):.1f} nats/image = "
+      f"{math.log2(17):.3f} bits/dim")
 
 # %% [markdown]
 # ## Likelihood and sample quality can disagree
 #
 # **Good likelihood, bad samples** (Theis, van den Oord and Bethge, 2016). Mix any model
 # $p$ with pure noise: $q = 0.01\,p + 0.99\,\text{noise}$. Then
-# $-\log q(x) \le -\log p(x) + \log 100$: the mixture loses at most $4.6$ nats per image —
-# a rounding error next to hundreds of nats — while 99 of every 100 of its samples are noise.
+# $-\log q(x) \le -\log p(x) + \log 100$: the mixture loses at most $4.6$ nats per image, while
+# 99 of every 100 of its samples are noise. On the binarized 8x8 digits that is not small: it
+# is 18% of the 25 nats of the independent-pixel model below. But the bound does not grow
+# with the image: on CIFAR-10, where a good model needs about 3 bits/dim, some 6,400 nats per
+# image, the same 4.6 nats are 0.07% of it, while the samples go from good to 99% noise.
 
 # %%
 x_bin_test = data.load_images("digits", "test", binarize=True)
@@ -68,14 +75,31 @@ nll_p = -(x_bin_test * p1.log() + (1 - x_bin_test) * (1 - p1).log()).flatten(1).
 nll_noise = torch.full_like(nll_p, D * math.log(2))
 nll_q = noise_mixture_nll(nll_p, nll_noise, w=0.01)
 print(f"NLL of p: {nll_p.mean():.2f} nats;  of 0.01 p + 0.99 noise: {nll_q.mean():.2f} nats "
-      f"(difference {(nll_q - nll_p).mean():.2f} <= log 100 = {math.log(100):.2f})")
+      f"(difference {(nll_q - nll_p).mean():.2f} <= log 100 = {math.log(100):.2f}, "
+      f"{100 * (nll_q - nll_p).mean() / nll_p.mean():.0f}% of p's NLL)")
+nats_cifar = 3.0 * 32 * 32 * 3 * math.log(2)
+print(f"CIFAR-10 at 3 bits/dim: {nats_cifar:.0f} nats per image; 4.6 nats are "
+      f"{100 * math.log(100) / nats_cifar:.2f}% of it")
 
 # %% [markdown]
 # **Good samples, useless likelihood.** A model that memorises the training set and
-# returns its images has perfect-looking samples; sample-based scores cannot tell it from a
-# model that generalises, while its likelihood of *new* data (a kernel density with a small
-# bandwidth around the training images) is terrible. We come back to this with the scores
-# below.
+# returns its images (plus faint noise) has perfect-looking samples; sample-based scores
+# cannot tell it from a model that generalises (the table below shows it). Its likelihood
+# can: as a density it is a kernel density estimate with a small bandwidth $h = 0.02$ around
+# the 1,500 training images, discretized to the 17 grey levels
+# (`evaluation.memoriser_log_prob`), and it gives new digits almost no probability:
+#
+# %%
+bpd_mem_train = bits_per_dim(-memoriser_log_prob(x_train, x_train).mean().item(), D)
+bpd_mem_test = bits_per_dim(-memoriser_log_prob(x_train, x_test).mean().item(), D)
+print(f"memorising model, 17 levels: {bpd_mem_train:.2f} bits/dim on its own training digits, "
+      f"{bpd_mem_test:.1f} bits/dim on the test digits "
+      f"(independent pixels: {bits_per_dim(nll_17, D):.2f})")
+
+# %% [markdown]
+# On the digits it has seen it is the best model of the course; on held-out digits it is
+# ten times worse than independent pixels. Held-out likelihood is the one number here that
+# detects memorisation.
 #
 # ## Scores computed from samples
 #
@@ -160,8 +184,12 @@ _ = viz.plot_samples(clusters, ax=axes[1], title="same mean and covariance", ext
 # * **recall**: diversity, the share of real test digits inside the samples' support.
 # * **bits/dim**: likelihood of the test digits, as 17-level images ($16x \in \{0..16\}$);
 #   the flow's value is an upper bound through uniform dequantization, the VAE's an
-#   importance-weighted bound; GANs, diffusion and score models (sampled as here) have none.
-# * **samples/s**: how fast the model draws the 297 evaluation samples on this CPU.
+#   importance-weighted bound. GANs have no likelihood at all. Diffusion and score models
+#   have one in principle — a variational bound for DDPM (chapter 07), the exact likelihood of
+#   the probability-flow ODE (chapter 08) — but it costs an ODE solve per test image and is
+#   not computed here: "-".
+# * **samples/s**: how fast the model draws the 297 evaluation samples on this CPU (the
+#   sampling time alone; the time to train or load each model is printed separately).
 #
 # The last reference row is the GAN's own generator **collapsed onto 3 outputs** (every
 # latent mapped to one of three images), the extreme of mode collapse: diversity has to
@@ -172,27 +200,42 @@ from gmcourse import compare
 
 table = compare.trilemma(x_test, clf, steps=pick(smoke=2, lecture=None),
                          n=pick(smoke=32, lecture=None))
+
+# %%
 print(compare.format_table(table))
 scored = [r for r in table if "missing" not in r]
-by_recall = sorted(scored, key=lambda r: r["recall"])
-print(f"\nlowest recall: {by_recall[0]['model']} ({by_recall[0]['recall']:.2f}); "
-      f"highest: {by_recall[-1]['model']} ({by_recall[-1]['recall']:.2f})")
+trained = [r for r in scored if "load_or_train_s" in r]  # the collapsed GAN was not trained
+best_fid = min(trained, key=lambda r: r["fid"])
+best_recall = max(trained, key=lambda r: r["recall"])
+print(f"\nlowest FID: {best_fid['model']} ({best_fid['fid']:.1f}, recall {best_fid['recall']:.2f}); "
+      f"highest recall: {best_recall['model']} ({best_recall['recall']:.2f})")
+print(f"recall of the trained models: {min(r['recall'] for r in trained):.2f} to "
+      f"{max(r['recall'] for r in trained):.2f}; of the collapsed GAN: "
+      f"{min(r['recall'] for r in scored):.2f}")
 fast = [r for r in scored if r["samples_per_s"]]
 print(f"fastest sampler: {max(fast, key=lambda r: r['samples_per_s'])['model']}; "
       f"slowest: {min(fast, key=lambda r: r['samples_per_s'])['model']}")
+print(f"\n{'seconds':28s} {'train or load':>13s} {'draw the samples':>17s}")
+for r in trained:
+    print(f"{r['model']:28s} {r['load_or_train_s']:13.1f} {len(r['samples']) / r['samples_per_s']:17.2f}")
 
 # %% [markdown]
 # How to read it. Each family is trained for about the same CPU time (some 40 seconds of
 # one core; `compare.FAMILIES` lists the steps), so the table compares what a family gets
-# from a fixed budget, not what it can reach with unlimited compute.
+# from a fixed budget, not what it can reach with unlimited compute. (The "train or load"
+# column is short where a chapter had already trained the model and it was loaded from
+# `data/checkpoints/`.)
 #
 # * **Diversity ranks the collapsed generator last**: its recall is zero, although its
 #   three images come from the same trained GAN as the row above it. FID punishes it too,
 #   but only recall says *why*: the samples miss almost all of the data.
-# * **Quality and diversity together** — low FID with high recall — is what diffusion buys
-#   with its many network calls; DDIM keeps most of that quality with 50 calls instead of
-#   1,000.
-# * **Likelihood** exists only for the VAE (a bound), the flow (a bound) and PixelCNN
+# * **Quality**: the lowest FID, printed under the table, is a diffusion sampler's, bought
+#   with many network calls; DDIM keeps most of that quality with 50 calls instead of 1,000.
+#   **Diversity** among the trained models is another matter: their recalls lie close
+#   together (printed range), and several families without diffusion's cost reach as high
+#   a recall. With one seed and 297 samples, differences of a few hundredths are noise;
+#   recall's clear verdict here is the collapsed generator's.
+# * **Likelihood** exists here only for the VAE (a bound), the flow (a bound) and PixelCNN
 #   (exact), and does not order the models the way FID does: bits/dim rewards covering
 #   every pixel's variation, FID rewards samples that look like digits to a classifier.
 # * **Speed** spans several orders of magnitude: one network call per sample (GANs, VAE,
@@ -201,20 +244,100 @@ print(f"fastest sampler: {max(fast, key=lambda r: r['samples_per_s'])['model']};
 
 # %%
 shown = [r for r in table if "missing" not in r]
-fig, axes = plt.subplots(1, len(shown), figsize=(1.6 * len(shown), 2.2))
-for ax, r in zip(axes, shown):
-    viz.image_grid(r["samples"][:16], nrow=4, ax=ax)
-    ax.set_title(r["model"], fontsize=7)
+cols = 5
+fig, axes = plt.subplots(math.ceil(len(shown) / cols), cols, figsize=(15, 3.4 * math.ceil(len(shown) / cols)))
+for ax, r in zip(axes.flat, shown):
+    viz.image_grid(r["samples"][:36], nrow=6, ax=ax)
+    ax.set_title(r["model"], fontsize=10)
+for ax in list(axes.flat)[len(shown):]:
+    ax.axis("off")
+fig.tight_layout()
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-for r in shown:
-    axes[0].scatter(r["recall"], r["fid"], s=30)
-    axes[0].annotate(r["model"], (r["recall"], r["fid"]), fontsize=7)
+fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+for i, r in enumerate(shown):
+    axes[0].scatter(r["recall"], r["fid"], s=30, label=r["model"], color=f"C{i % 10}",
+                    marker="os^"[i // 10])
     if r["samples_per_s"]:
-        axes[1].scatter(r["samples_per_s"], r["fid"], s=30)
-        axes[1].annotate(r["model"], (r["samples_per_s"], r["fid"]), fontsize=7)
-axes[0].set(xlabel="recall (diversity) →", ylabel="FID, local classifier (lower is better)",
-            title="quality vs diversity")
-_ = axes[1].set(xlabel="samples per second (log) →", xscale="log", ylabel="FID",
-                title="quality vs sampling speed")
+        axes[1].scatter(r["samples_per_s"], r["fid"], s=30, color=f"C{i % 10}", marker="os^"[i // 10])
+axes[0].set(xlabel="recall (diversity) →", ylabel="FID, local classifier (log; lower is better)",
+            yscale="log", title="quality vs diversity")
+axes[0].legend(fontsize=7, loc="upper right")
+axes[1].set(xlabel="samples per second (log) →", xscale="log", yscale="log",
+            ylabel="FID (log)", title="quality vs sampling speed (same colours)")
+fig.tight_layout()
+
+# %% [markdown]
+# ## Exercises
+#
+# Replace each stub (`raise NotImplementedError`) with your answer and run the cell:
+# `check(...)` tests it against an independent reference (closed forms for Gaussians,
+# scipy's matrix square root, the mutual information of a known joint distribution, Monte
+# Carlo) and prints ✓, or what looks wrong with the input, expected and received values.
+# Remove the `#` in front of `hint(...)` for a hint. Progress: `python -m gmcourse.exercises`;
+# solutions: `solutions/09_evaluation.ipynb`.
+
+# %%
+from gmcourse.exercises import check, hint
+
+# %% [markdown]
+# **Exercise 09.fid (code).** Write `fid(f_real, f_fake)` for two feature sets of shapes
+# $(n, d)$ and $(m, d)$, returning the Fréchet distance of the Gaussians fitted to them (a
+# float), without `gmcourse.metrics`. The checker gives it features whose means and
+# covariances are known exactly: once with covariances that commute, where
+# $\operatorname{Tr}(\Sigma_r\Sigma_g)^{1/2} = \sum_i \sqrt{\lambda_{r,i}\lambda_{g,i}}$ in a
+# shared eigenbasis, and once against scipy's `sqrtm`.
+
+# %%
+def fid(f_real, f_fake):
+    raise NotImplementedError  # your code here
+
+
+check("09.fid", fid)
+# hint("09.fid")
+
+# %% [markdown]
+# **Exercise 09.inception_score (code).** Write `inception_score(probs)` for class
+# probabilities $p(y \mid x)$ of shape $(n, K)$, one row per sample, returning a float. It
+# is checked on confident, class-balanced rows (the score must be $K$), on identical rows
+# (1), and on random rows, where it must equal $\exp\big(H(y) - H(y \mid x)\big)$, the
+# exponential of the mutual information between samples and labels.
+
+# %%
+def inception_score(probs):
+    raise NotImplementedError  # your code here
+
+
+check("09.inception_score", inception_score)
+# hint("09.inception_score")
+
+# %% [markdown]
+# **Exercise 09.fid_mean_bias (derivation).** The FID between two sets of $n$ samples of the
+# *same* distribution is not zero on average. Derive its first term,
+# $\mathbb E\lVert \hat\mu_a - \hat\mu_b\rVert^2$, for two independent sets of $n$ points
+# from $\mathcal N(\mu, \Sigma)$, and write `mean_term_bias(n, cov)` returning it (a float;
+# `cov` is $\Sigma$, $(d, d)$). The checker compares it with a Monte Carlo estimate. How does
+# it scale with $n$, and what does that say about the curve above?
+
+# %%
+def mean_term_bias(n, cov):
+    raise NotImplementedError  # your formula
+
+
+check("09.fid_mean_bias", mean_term_bias)
+# hint("09.fid_mean_bias")
+
+# %% [markdown]
+# ## What you should now know
+#
+# * Likelihoods compare only under the same data convention (binarized, or $K$ grey levels,
+#   dequantized or not), in bits/dim; independent pixels are the floor to beat (0.57 bits/dim
+#   binarized, 2.42 bits/dim for the 17-level digits).
+# * Likelihood and sample quality can disagree both ways: a mixture with 99% noise loses at
+#   most $\log 100$ nats, and a memorising model has perfect samples and a terrible held-out
+#   likelihood. Only held-out likelihood detects memorisation.
+# * FID (here with a local classifier) sees only means and covariances and is biased upwards
+#   at small sample sizes: compare FIDs only at equal $n$. Precision and recall separate
+#   fidelity from diversity; recall is what exposes mode collapse.
+# * No family is best at quality, diversity and sampling speed at once: the generative
+#   learning trilemma, measured on one budget and one data set.

@@ -85,3 +85,32 @@ def reference_sample_sets(x_train, y_train, n: int, seed: int = 1) -> dict:
             "memorised: train copies + noise": copies.clamp(0, 1),
             "collapsed: only 0, 1, 2": x_train[y_train < 3][:n],
             "independent-pixel samples": torch.bernoulli(p1.expand(n, *p1.shape), generator=g)}
+
+
+def _log_interval_prob(lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+    """log(Phi(hi) - Phi(lo)) for lo < hi, accurate far out in either tail."""
+    upper = lo > 0  # both in the upper tail: use the mirror image Phi(-lo) - Phi(-hi)
+    a, b = torch.where(upper, -hi, lo), torch.where(upper, -lo, hi)
+    log_b, log_a = torch.special.log_ndtr(b), torch.special.log_ndtr(a)
+    return log_b + torch.log1p(-torch.exp(log_a - log_b))
+
+
+@torch.no_grad()
+def memoriser_log_prob(x_train: torch.Tensor, x: torch.Tensor, h: float = 0.02,
+                       levels: int = 17) -> torch.Tensor:
+    """log P(x) in nats, (N,), of the model that memorises ``x_train``: a mixture over the
+    training images of independent Gaussians of width ``h`` around each of their pixels,
+    discretized to the ``levels`` grey levels (cell k is [k - 1/2, k + 1/2] / (levels - 1),
+    the end cells open), so that it is a probability of the discrete images like any
+    other model's bits/dim. Its samples are training images plus faint noise.
+    """
+    K = levels - 1
+    v = torch.arange(levels, dtype=torch.float64) / K  # (levels,) grey values
+    lo = torch.cat([torch.tensor([-math.inf], dtype=torch.float64), v[1:] - 0.5 / K])
+    hi = torch.cat([v[:-1] + 0.5 / K, torch.tensor([math.inf], dtype=torch.float64)])
+    # table[k, c]: log P(level k | a kernel centred on level c)
+    table = _log_interval_prob((lo[:, None] - v[None]) / h, (hi[:, None] - v[None]) / h)
+    onehot = lambda t: torch.nn.functional.one_hot(  # noqa: E731  (N, D, levels)
+        torch.round(t.flatten(1) * K).long(), levels).double()
+    per_train = torch.einsum("mik,kc,nic->mn", onehot(x), table, onehot(x_train))  # (M, N)
+    return (torch.logsumexp(per_train, 1) - math.log(len(x_train))).float()

@@ -101,6 +101,12 @@ class VQVAE(nn.Module):
         return self
 
     @torch.no_grad()
+    def prior_log_prob(self, k):
+        """log p(k) of code maps k (N, h, w) under the histogram prior, in nats: (N,)."""
+        log_prior = self.log_prior.expand(len(k), *self.log_prior.shape)  # (N, h, w, K)
+        return log_prior.gather(-1, k[..., None]).flatten(1).sum(1)
+
+    @torch.no_grad()
     def sample(self, n: int):
         """Codes drawn from the histogram prior, decoded: (n, C, H, W) in [0, 1]."""
         if self.log_prior.numel() == 0:

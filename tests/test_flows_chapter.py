@@ -17,10 +17,18 @@ def trained_nll(recipe):
 def test_spline_flow_reaches_the_checkerboard_target():
     nll_spline, entropy = trained_nll(recipes.SPLINE_CHECKERBOARD)
     assert abs(entropy - math.log(32)) < 1e-6
-    assert entropy < nll_spline <= 3.60
+    assert entropy < nll_spline < entropy + 0.1  # "within 0.1 nats of the floor"
 
 
-def test_spline_flow_comes_within_0_15_nats_of_ring8_entropy():
+def test_spline_flow_comes_within_0_05_nats_of_ring8_entropy_with_a_few_stragglers():
+    from gmcourse.metrics import mode_coverage
     assert data.ring8().stds[0] == 0.01
-    nll, entropy = trained_nll(recipes.SPLINE_RING)
-    assert 0 < nll - entropy <= 0.15
+    dist = data.ring8()
+    x = dist.sample(20_000, generator=torch.Generator().manual_seed(123))
+    flow, _ = recipes.train(recipes.SPLINE_RING, profile="lecture", progress=False)
+    with torch.no_grad():
+        nll, entropy = -flow.log_prob(x).mean().item(), -dist.log_prob(x.double()).mean().item()
+        cov = mode_coverage(flow.sample(2000), dist)  # the chapter's sample, same RNG state
+    assert 0 < nll - entropy <= 0.05
+    assert cov.modes == 8 and 0.9 < cov.high_quality < 0.995  # "a few stragglers"
+

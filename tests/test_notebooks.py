@@ -1,4 +1,5 @@
-"""Every chapter's .ipynb holds the same cells as its .py source."""
+"""Every chapter's and every solutions notebook's .ipynb holds the same cells as its .py
+source, and was executed."""
 import shutil
 import sys
 from pathlib import Path
@@ -11,15 +12,31 @@ sys.path.insert(0, str(ROOT / "tools"))
 import nb  # noqa: E402
 
 CHAPTERS = nb.chapter_sources()
+SOLUTIONS = nb.solution_sources()
+PAIRS = CHAPTERS + SOLUTIONS
 
 
 def test_there_are_chapters():
     assert CHAPTERS and CHAPTERS[0].name == "00_introduction.py"
 
 
-@pytest.mark.parametrize("py", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+@pytest.mark.parametrize("py", PAIRS, ids=[f"{p.parent.name}/{p.stem}" for p in PAIRS])
 def test_notebook_matches_source(py):
     assert nb.drift(py) == []
+
+
+def test_there_are_solutions():
+    assert SOLUTIONS and SOLUTIONS[0].name == "00_introduction.py"
+    assert {p.name for p in SOLUTIONS} <= {p.name for p in CHAPTERS}
+
+
+@pytest.mark.parametrize("py", SOLUTIONS, ids=[p.stem for p in SOLUTIONS])
+def test_solutions_notebook_was_executed(py):
+    """The committed solutions notebook shows every check's outcome."""
+    import nbformat
+    book = nbformat.read(py.with_suffix(".ipynb"), as_version=4)
+    code = [c for c in book.cells if c.cell_type == "code"]
+    assert code and all(c.execution_count for c in code)
 
 
 @pytest.mark.parametrize("py", CHAPTERS, ids=[p.stem for p in CHAPTERS])

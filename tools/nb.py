@@ -1,11 +1,13 @@
-"""Notebook pipeline: chapters/NN_topic.py (jupytext percent) <-> chapters/NN_topic.ipynb.
+"""Notebook pipeline: NN_topic.py (jupytext percent) <-> NN_topic.ipynb, in chapters/
+(the course) and solutions/ (the exercises solved).
 
     python tools/nb.py sync [FILES]      .py -> .ipynb inputs, keeping stored outputs
     python tools/nb.py execute [FILES]   sync, then run each notebook in place
                                          (profile from GMCOURSE_PROFILE, default lecture)
     python tools/nb.py check [FILES]     exit 1 if any .ipynb's cells differ from its .py
 
-FILES default to every chapter. Run from the repository root.
+FILES default to every chapter and every solutions notebook; a folder (chapters, solutions)
+stands for its notebooks. Run from the repository root.
 """
 from __future__ import annotations
 
@@ -18,12 +20,27 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
+SOLUTIONS = ROOT / "solutions"
+
+
+def _sources(folder: Path) -> list[Path]:
+    return sorted(folder.glob("[0-9][0-9]_*.py"))
 
 
 def chapter_sources(args=()) -> list[Path]:
+    """The chapters' .py sources, or those named (files or folders) in ``args``."""
     if args:
-        return [Path(a).with_suffix(".py").resolve() for a in args]
-    return sorted(CHAPTERS.glob("[0-9][0-9]_*.py"))
+        out = []
+        for a in args:
+            a = Path(a).resolve()
+            out += _sources(a) if a.is_dir() else [a.with_suffix(".py")]
+        return out
+    return _sources(CHAPTERS)
+
+
+def solution_sources() -> list[Path]:
+    """The solutions notebooks' .py sources (solutions/NN_topic.py)."""
+    return _sources(SOLUTIONS)
 
 
 def cells(nb) -> list[tuple[str, str]]:
@@ -82,7 +99,8 @@ def main(argv):
     if not argv or argv[0] not in ("sync", "execute", "check"):
         print(__doc__)
         return 2
-    cmd, files = argv[0], chapter_sources(argv[1:])
+    cmd = argv[0]
+    files = chapter_sources(argv[1:]) if argv[1:] else chapter_sources() + solution_sources()
     status = 0
     for py in files:
         if cmd == "sync":

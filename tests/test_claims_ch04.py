@@ -1,0 +1,75 @@
+"""Chapter 04's new quantitative sentences, at the chapter's own settings: the autoencoder's
+and the VAE's prior draws, and VQ-VAE's histogram prior against a PixelCNN prior.
+(The beta sweep and IWAE claims are in test_vae_chapter.py.)"""
+import pytest
+import torch
+
+from gmcourse import recipes
+from gmcourse.classifier import digit_classifier
+from gmcourse.data import load_images
+from gmcourse.metrics import classifier_scores
+
+
+@pytest.fixture(scope="module")
+def prior_draws():
+    """Per model: the fraction of test codes inside the 2-std circle, the class counts of
+    297 prior draws and their FID, computed as the chapter does."""
+    x, x_test = (load_images("digits", s, binarize=True) for s in ("train", "test"))
+    clf = digit_classifier()
+    out = {}
+    for name, recipe in [("autoencoder", recipes.AUTOENCODER_2D), ("VAE", recipes.VAE_2D)]:
+        model, _ = recipes.train(recipe, profile="lecture", progress=False)
+        with torch.no_grad():
+            codes = model.encoder(x_test).mu
+            torch.manual_seed(0)
+            draws = model.sample(len(x_test))
+        out[name] = {"inside": (codes.norm(dim=1) < 2).float().mean().item(),
+                     "classes": torch.bincount(clf.predict(draws), minlength=10),
+                     "fid": classifier_scores(x_test, draws, clf)["fid"]}
+    return out
+
+
+def test_vae_prior_draws_cover_all_digits_and_the_autoencoders_do_not(prior_draws):
+    ae, vae = prior_draws["autoencoder"], prior_draws["VAE"]
+    assert round(100 * ae["inside"]) == 14 and round(100 * vae["inside"]) == 88
+    assert (vae["classes"] > 0).all()                      # "read as all ten digits"
+    assert (ae["classes"][[0, 2, 4, 6]] == 0).all()        # "none is read as a 0, 2, 4 or 6"
+    assert round(vae["fid"]) == 433 and round(ae["fid"]) == 2108
+
+
+@pytest.fixture(scope="module")
+def vq_priors():
+    x, x_test = load_images("digits", "train"), load_images("digits", "test")
+    vq = recipes.trained(recipes.VQVAE_DIGITS, profile="lecture")  # the chapter's checkpoint
+    K = recipes.VQVAE_DIGITS.config.K
+    codes_train, codes_test = vq.encode(x), vq.encode(x_test)
+    prior, _ = recipes.train(recipes.code_prior(codes_train, K), profile="lecture", progress=False)
+    return vq, prior, x_test, codes_test
+
+
+def test_histogram_prior_log_prob_is_the_sum_of_its_positions(vq_priors):
+    """An independent reference: a loop over the 16 positions of each code map."""
+    vq, _, _, codes = vq_priors
+    k = codes[:5]
+    loop = torch.zeros(5)
+    for n in range(5):
+        for i in range(k.shape[1]):
+            for j in range(k.shape[2]):
+                loop[n] += vq.log_prior[i, j, k[n, i, j]]
+    assert torch.allclose(vq.prior_log_prob(k), loop, atol=1e-5)
+
+
+def test_pixelcnn_prior_beats_the_histogram_prior(vq_priors):
+    """About 3 nats per test code map, and a quarter of the histogram prior's FID."""
+    vq, prior, x_test, codes_test = vq_priors
+    clf = digit_classifier()
+    with torch.no_grad():
+        nll_hist = -vq.prior_log_prob(codes_test).mean().item()
+        nll_pcnn = -prior.log_prob(codes_test[:, None]).mean().item()
+        torch.manual_seed(0)
+        x_hist = vq.sample(len(x_test))
+        x_pcnn = vq.decode(prior.sample(len(x_test))[:, 0])
+    assert 2.5 < nll_hist - nll_pcnn < 4.0
+    fid_hist = classifier_scores(x_test, x_hist, clf)["fid"]
+    fid_pcnn = classifier_scores(x_test, x_pcnn, clf)["fid"]
+    assert 0.15 < fid_pcnn / fid_hist < 0.35
