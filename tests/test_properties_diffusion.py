@@ -1,7 +1,8 @@
 """DDPM's training times and RePaint's conditioning, checked by a spy network that records
-what the process feeds it."""
+what the process feeds it; the variational bound's discrete decoder and sampled steps."""
 import math
 
+import pytest
 import torch
 from torch import nn
 
@@ -46,3 +47,41 @@ def test_inpainting_feeds_the_known_pixels_as_a_draw_of_q_xt_given_x0():
         ab = alpha_bar[t - 1].item()
         assert abs(known.mean().item() - math.sqrt(ab) * 1.5) < 4 * math.sqrt((1 - ab) / n), t
         assert abs(known.var().item() / (1 - ab) - 1) < 0.05, t
+
+
+class _PredictsX0(nn.Module):
+    """eps_theta(x_t, t) whose implied x0_hat = (x_t - sqrt(1 - ab) eps) / sqrt(ab) is c."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c, self.ddpm = c, None
+
+    def forward(self, xt, t):
+        ab = self.ddpm.alpha_bar[t].view(-1, *[1] * (xt.dim() - 1))
+        return (xt - ab.sqrt() * self.c) / (1 - ab).sqrt()
+
+
+def test_discrete_decoder_masses_of_the_levels_sum_to_one():
+    """L_0 = -log P(bin of x0) under N(x0_hat, beta_1): with x0_hat fixed at 0.1, exp(-L_0)
+    over the 17 levels of [-1, 1] sums to 1, the edge bins open (Ho et al. Eq. 13)."""
+    net = _PredictsX0(0.1)
+    model = DDPM(net, linear_beta(10))  # beta_1 = 0.01: the decoder spreads over levels
+    net.ddpm = model
+    levels = torch.linspace(-1, 1, 17).view(17, 1)
+    torch.manual_seed(0)
+    mass = (-model.bound_terms(levels, 1, levels=17)).exp()
+    assert mass.sum().item() == pytest.approx(1.0, abs=1e-5)
+    assert mass.max() < 0.5  # spread over several bins, so the bins' widths matter
+
+
+def test_sampled_steps_stand_for_the_T_minus_1_middle_terms():
+    """With every middle term equal to 1 and the end terms 0, the bound is T - 1 exactly,
+    however the steps are drawn."""
+    T = 30
+    model = DDPM(nn.Identity(), linear_beta(T))
+    middle = lambda x0, t, y=None, levels=None, variance="beta": (  # noqa: E731
+        torch.ones(len(x0)) if 2 <= t <= T else torch.zeros(len(x0)))
+    model.bound_terms = middle
+    bound = model.nll_bound(torch.zeros(4, 2), t_samples=7,
+                            generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(bound, torch.full((4,), T - 1.0, dtype=torch.float64))

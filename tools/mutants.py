@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from mutants_list import MUTANTS, Mutant  # noqa: E402
 
-COPIED = ("gmcourse", "tests", "pyproject.toml")
+COPIED = ("gmcourse", "tests", "solutions", "pyproject.toml")  # solutions: the exercises' tests
 PREIMPORT = ("numpy", "torch", "torch.nn.functional", "scipy.stats", "scipy.integrate",
              "scipy.optimize", "scipy.linalg", "sklearn.datasets", "ot", "tqdm.auto",
              "matplotlib.pyplot", "pytest")
@@ -54,6 +54,8 @@ def scratch_copy(dest: Path) -> Path:
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "test-artifacts")
     for name in COPIED:
         src = ROOT / name
+        if not src.exists():
+            continue
         if src.is_dir():
             shutil.copytree(src, dest / name, ignore=ignore)
         else:
