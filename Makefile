@@ -3,14 +3,21 @@
 #             solutions notebook in the smoke profile under nbval, then the browser tests
 #             if Chromium is present
 # make notebooks   re-execute every chapter and solutions notebook (lecture profile)
-# make bench NAME=...   run a benchmark (python -m gmcourse.bench list)
+# make bench NAME=...   run a benchmark (python -m gmcourse.bench list); ARGS=... its options
+# make full  the GPU track: every image family on 28x28 MNIST for a time budget each
+#            (BUDGET=50 seconds by default; GMCOURSE_PROFILE=smoke rehearses it on a CPU)
 # make html  render every executed chapter to build/html/ (offline; needs npm once)
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: lab test notebooks bench install html
+# JupyterLab refuses to run as root unless told to (containers, hosted notebook services)
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_ARGS ?=
+BUDGET ?=
+
+.PHONY: lab test notebooks bench full install html
 
 install: $(STAMP)
 
@@ -22,7 +29,7 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	rm -f $(VENV)/.installed-* && touch $@
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=chapters
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=chapters $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(STAMP)
 	GMCOURSE_PROFILE=smoke $(PY) -m pytest tests chapters solutions --nbval-lax --nbval-current-env \
@@ -32,7 +39,10 @@ notebooks: $(STAMP)
 	GMCOURSE_PROFILE=lecture $(PY) tools/nb.py execute
 
 bench: $(STAMP)
-	$(PY) -m gmcourse.bench $(NAME)
+	$(PY) -m gmcourse.bench $(NAME) $(ARGS)
+
+full: $(STAMP)
+	$(PY) -m gmcourse.bench full $(if $(BUDGET),--budget-s $(BUDGET)) $(ARGS)
 
 html: $(STAMP)
 	$(PY) tools/render_html.py --out build/html

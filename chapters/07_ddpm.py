@@ -16,7 +16,7 @@ import time
 import matplotlib.pyplot as plt
 import torch
 
-from gmcourse.config import setup, pick
+from gmcourse.config import capped, setup, pick
 from gmcourse import data, diffusion, recipes, viz, figures, widgets
 from gmcourse.bench import format_table
 from gmcourse.classifier import digit_classifier
@@ -396,19 +396,22 @@ for name, x in [("full test digits", x_known), ("bottom rows black", x_known * m
 # With `GMCOURSE_PROFILE=full` the same code trains a wider UNet with three resolutions on
 # 28x28 and 32x32 images on the GPU (picked automatically). The smoke profile runs this
 # cell on a few MNIST test images on the CPU, from the files named by `GMCOURSE_DATA`;
-# the lecture profile skips it.
+# the lecture profile skips it. Without a train split on disk the full profile trains on
+# all but 1,000 test images; the cell prints which images and which device it used.
 
 # %%
 image_sets = pick(smoke=["mnist"], lecture=[], full=["mnist", "fashion_mnist", "cifar10"])
 for name in image_sets:
-    split = pick(smoke="test", lecture="test", full="train")
-    if not data.available(name, split):
+    if not data.available(name, "test"):
         print(f"{name}: not available offline; set GMCOURSE_DATA (see README)")
         continue
-    big_recipe = pick(smoke=recipes.ddpm_images(name, split, 256, ch=8, T=50, steps=5),
-                      lecture=None, full=recipes.ddpm_images(name))
+    full = pick(smoke=False, lecture=False, full=True)
+    print(recipes.data_note(name) if full else f"{name}: 256 test images", f"| device {device}")
+    big_recipe = (recipes.full_profile(name)["DDPM"] if full else
+                  recipes.ddpm_images(name, "test", 256, ch=8, T=50, steps=5))
     big, _ = recipes.train(big_recipe, device=device, steps=big_recipe.config.train.steps)
-    x = big.ddim_sample(pick(smoke=4, lecture=4, full=40), pick(smoke=5, lecture=5, full=100))
+    x = big.ddim_sample(capped(pick(smoke=4, lecture=4, full=40)),
+                        capped(pick(smoke=5, lecture=5, full=100)))
     fig, ax = plt.subplots(figsize=(8, 2))
     viz.image_grid(x.cpu(), nrow=10, ax=ax, title=f"{name}: DDIM samples")
 

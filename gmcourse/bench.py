@@ -4,7 +4,10 @@ Each benchmark is a module ``gmcourse/benchmarks/NAME.py`` with a function
 ``run(profile) -> list[dict]``; each dict is one row with at least ``metric`` and
 ``value`` (``seconds`` when it timed something). The runner adds the device and
 profile, prints a table and writes the same rows as JSON to
-``bench-results/NAME-PROFILE.json``.
+``bench-results/NAME-PROFILE.json``. Options after a name go to that benchmark's
+``run`` as keyword arguments (strings): ``python -m gmcourse.bench full --budget-s 20``
+calls ``run(profile, budget_s="20")``; a flag with no value passes ``True``. A benchmark
+that defines ``format_table(rows)`` prints its table that way.
 """
 from __future__ import annotations
 
@@ -41,18 +44,18 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def run(name: str, profile: str | None = None) -> list[dict]:
+def run(name: str, profile: str | None = None, **options) -> list[dict]:
     if name not in available():
         raise SystemExit(f"unknown benchmark {name!r}; available: {', '.join(available())}")
     profile = profile or get_profile()
     set_threads()
     module = importlib.import_module(f"{benchmarks.__name__}.{name}")
     t0 = time.perf_counter()
-    rows = module.run(profile)
+    rows = module.run(profile, **options)
     device = str(get_device())
     rows = [{**r, "device": r.get("device", device), "profile": profile} for r in rows]
     print(f"\n== {name} ({profile} profile, {time.perf_counter() - t0:.1f} s) ==")
-    print(format_table(rows))
+    print(getattr(module, "format_table", format_table)(rows))  # a benchmark's own layout
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{name}-{profile}.json"
     out.write_text(json.dumps(rows, indent=1, default=str))
@@ -60,13 +63,37 @@ def run(name: str, profile: str | None = None) -> list[dict]:
     return rows
 
 
+def parse(argv: list[str]) -> list[tuple[str, dict]]:
+    """``["full", "--budget-s", "20", "--smoke", "vae"]`` -> ``[("full", {"budget_s":
+    "20", "smoke": True}), ("vae", {})]``."""
+    jobs: list[tuple[str, dict]] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith("--"):
+            jobs.append((arg, {}))
+            i += 1
+            continue
+        if not jobs:
+            raise SystemExit(f"option {arg} comes before any benchmark name")
+        key = arg[2:].replace("-", "_")
+        if i + 1 < len(argv) and not argv[i + 1].startswith("--") and "=" not in arg:
+            jobs[-1][1][key], i = argv[i + 1], i + 2
+        elif "=" in arg:
+            k, v = arg[2:].split("=", 1)
+            jobs[-1][1][k.replace("-", "_")], i = v, i + 1
+        else:
+            jobs[-1][1][key], i = True, i + 1
+    return jobs
+
+
 def main(argv: list[str]) -> None:
     if not argv or argv[0] in ("list", "-h", "--help"):
-        print("usage: python -m gmcourse.bench NAME [NAME ...]\nbenchmarks: "
-              + ", ".join(available()))
+        print("usage: python -m gmcourse.bench NAME [--option VALUE ...] [NAME ...]\n"
+              "benchmarks: " + ", ".join(available()))
         return
-    for name in argv:
-        run(name)
+    for name, options in parse(argv):
+        run(name, **options)
 
 
 if __name__ == "__main__":

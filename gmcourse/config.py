@@ -9,7 +9,8 @@ A *profile* sets how much work a chapter does:
 It is read from the environment variable ``GMCOURSE_PROFILE`` when this module is
 imported; chapters call ``pick(smoke=..., lecture=..., full=...)`` for each setting.
 The device is CUDA, then Apple's MPS, then the CPU, unless ``GMCOURSE_DEVICE`` (or an
-argument) names one.
+argument) names one. ``GMCOURSE_MAX_STEPS`` caps training steps (``max_steps``, ``capped``):
+it rehearses the full profile on a CPU in minutes.
 """
 from __future__ import annotations
 
@@ -44,20 +45,66 @@ def pick(*, smoke, lecture, full=None, profile: str | None = None):
             "full": lecture if full is None else full}[profile]
 
 
+def devices_present() -> list[str]:
+    """The devices torch can use here: ``cuda:0``, ``cuda:1``, ..., ``mps``, ``cpu``."""
+    names = [f"cuda:{i}" for i in range(torch.cuda.device_count())] \
+        if torch.cuda.is_available() else []
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        names.append("mps")
+    return names + ["cpu"]
+
+
+def _check_present(name: str) -> torch.device:
+    """``torch.device(name)`` if that device exists here, else an error naming those that do."""
+    present = devices_present()
+    hint = (f"devices present: {', '.join(present)}. Set GMCOURSE_DEVICE to one of them, or "
+            "unset it to pick the best automatically")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise RuntimeError(f"device {name!r} is not a device name; {hint}") from None
+    key = {"cuda": f"cuda:{device.index or 0}", "mps": "mps"}.get(device.type, device.type)
+    if key in present:
+        return device
+    why = ("CUDA is not available" if not torch.cuda.is_available() else
+           f"this machine has {torch.cuda.device_count()} CUDA device(s)") \
+        if device.type == "cuda" else f"{device.type!r} is not available"
+    raise RuntimeError(f"device {name!r} was requested (GMCOURSE_DEVICE or an argument) but "
+                       f"{why}; {hint}")
+
+
 def get_device(override: str | torch.device | None = None) -> torch.device:
-    """CUDA if present, then MPS, then CPU; ``override`` or ``GMCOURSE_DEVICE`` wins."""
+    """CUDA if present, then MPS, then CPU; ``override`` or ``GMCOURSE_DEVICE`` wins.
+
+    Naming a device that is absent (``cuda`` on a machine without CUDA, ``cuda:3`` with
+    two GPUs, ``mps`` off a Mac) raises an error that lists the devices present.
+    """
     name = override if override is not None else os.environ.get("GMCOURSE_DEVICE")
     if name:
-        device = torch.device(name)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise RuntimeError(f"device {name!r} was requested but CUDA is not available; "
-                               "unset GMCOURSE_DEVICE or use 'cpu'")
-        return device
+        return _check_present(str(name))
     if torch.cuda.is_available():
         return torch.device("cuda")
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def max_steps() -> int | None:
+    """``GMCOURSE_MAX_STEPS`` as an int (None when unset): a cap on the training steps of
+    every recipe (``gmcourse.recipes.for_profile``) and on the loop counts of the chapters'
+    full-profile cells (``capped``), so that a CPU can rehearse the full profile quickly."""
+    value = os.environ.get("GMCOURSE_MAX_STEPS", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"GMCOURSE_MAX_STEPS={value!r} must be a positive whole number")
+    return int(value)
+
+
+def capped(n: int) -> int:
+    """``n``, or ``GMCOURSE_MAX_STEPS`` when that is set and smaller."""
+    cap = max_steps()
+    return n if cap is None else min(n, cap)
 
 
 def seed_everything(seed: int = 0) -> torch.Generator:

@@ -20,8 +20,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .dists import bits_per_dim
-
 # --- noise schedules: beta_1..beta_T as float64 tensors (T,) ---------------------------
 
 
@@ -137,60 +135,6 @@ class DDPM(nn.Module):
         x0 = (xt - one_minus_ab.sqrt() * eps) / ab.sqrt()
         return x0 if self.clip_x0 is None else x0.clamp(-self.clip_x0, self.clip_x0)
 
-    # --- the variational bound: diffusion as a hierarchical VAE ---------------------------
-    def bound_terms(self, x0, t, y=None, levels: int | None = None, variance: str = "beta"):
-        """One term of -ELBO = L_T + sum_{t>=2} L_{t-1} + L_0 (Eq. 5) per example, in nats,
-        at step t (an int), x0 in the process's space:
-            t >= 2: L_{t-1} = KL(q(x_{t-1} | x_t, x0) || p(x_{t-1} | x_t)), x_t ~ q(x_t | x0);
-                    both variances are tilde_beta_t, so it is |tilde_mu - mu_theta|^2 / 2 tilde_beta_t
-            t = 1:  L_0 = -log p(x0 | x1) with p = N(x0_hat(x1), beta_1): a density, or with
-                    ``levels`` the mass of the bin of x0 on that many levels in [-1, 1] (Eq. 13)
-            t = T + 1 stands for L_T = KL(q(x_T | x0) || N(0, I)), which has no parameter.
-        variance: sigma_t^2 of p(x_{t-1} | x_t) in the bound, "beta" (beta_t, Ho et al.'s
-        choice when x0 is spread out, nearly tight with an exact eps) or "tilde" (tilde_beta_t,
-        the sampler's: right when x0 is one point, a much looser bound here).
-        """
-        dims = tuple(range(1, x0.dim()))
-        if t == self.T + 1:
-            m, v = self.alpha_bar[self.T].sqrt() * x0, self.one_minus_alpha_bar[self.T]
-            return 0.5 * (m ** 2 + v - 1 - v.log()).sum(dims)
-        xt = self.q_sample(x0, t, torch.randn_like(x0))
-        x0_hat = self.predict_x0(xt, t, self.eps_theta(xt, t, y))
-        if t > 1:
-            mean, var = self.posterior(x0, xt, t)
-            mean_theta, _ = self.posterior(x0_hat, xt, t)
-            if variance == "tilde":  # the sampler's sigma_t^2 = tilde_beta_t: equal variances
-                return ((mean - mean_theta) ** 2 / (2 * var)).sum(dims)
-            s2 = _at(self.beta, t, xt)  # sigma_t^2 = beta_t: KL of two Gaussians, per dimension
-            return (0.5 * ((var + (mean - mean_theta) ** 2) / s2 - 1 + (s2 / var).log())).sum(dims)
-        std = self.beta[1].sqrt()
-        if levels is None:
-            return (0.5 * ((x0 - x0_hat) / std) ** 2 + std.log() + 0.5 * math.log(2 * math.pi)).sum(dims)
-        half = 1.0 / (levels - 1)  # half a bin: the levels are 2 / (levels - 1) apart
-        normal = torch.distributions.Normal(x0_hat, std)
-        upper = torch.where(x0 > 1 - half / 2, torch.ones_like(x0), normal.cdf(x0 + half))
-        lower = torch.where(x0 < -1 + half / 2, torch.zeros_like(x0), normal.cdf(x0 - half))
-        return -(upper - lower).clamp_min(1e-12).log().sum(dims)
-
-    @torch.no_grad()
-    def nll_bound(self, x, y=None, levels: int | None = None, t_samples: int | None = None,
-                  generator: torch.Generator | None = None, variance: str = "beta"):
-        """-ELBO per example in nats (an upper bound on -log p(x)), x in data space.
-
-        All T + 1 terms by default; with ``t_samples`` = K, L_T + L_0 + (T - 1) times the
-        mean of K of the middle terms at steps drawn uniformly: unbiased, K + 1 network calls.
-        """
-        x0 = self.to_model(x)
-        ts = range(2, self.T + 1)
-        if t_samples is not None:
-            idx = torch.randint(2, self.T + 1, (t_samples,), generator=generator)
-            ts = idx.tolist()
-        middle = sum(self.bound_terms(x0, t, y, variance=variance) for t in ts)
-        if t_samples is not None:
-            middle = middle * (self.T - 1) / t_samples
-        return (self.bound_terms(x0, self.T + 1) + middle
-                + self.bound_terms(x0, 1, y, levels)).double()
-
     # --- samplers ---------------------------------------------------------------------
     def _labels(self, n, y, device):
         """A conditional model given no labels draws them uniformly: x ~ sum_y p(y) p(x|y)."""
@@ -278,19 +222,6 @@ class DDPM(nn.Module):
 
 class ImageDDPM(DDPM):
     """A DDPM on images given in [0, 1]: the process runs on 2x - 1 in [-1, 1]."""
-
-    def bits_per_dim(self, x, levels: int = 17, t_samples: int | None = 100, seed: int = 0,
-                     batch_size: int = 512) -> float:
-        """The variational bound (``nll_bound``) in bits per dimension on ``levels`` grey
-        levels (17: the digits' convention), with no labels (the null label if conditional):
-        an upper bound on the model's exact value, estimated with ``t_samples`` steps."""
-        g = torch.Generator().manual_seed(seed)
-        y = None if not self.n_classes else torch.full((len(x),), self.n_classes,
-                                                        device=x.device)
-        nll = torch.cat([self.nll_bound(xb, None if y is None else yb, levels, t_samples, g)
-                         for xb, yb in zip(x.split(batch_size),
-                                           (y if y is not None else x).split(batch_size))])
-        return bits_per_dim(nll.mean().item(), x[0].numel())
 
     def to_model(self, x):
         return 2 * x - 1

@@ -37,8 +37,8 @@ from typing import Any, Callable
 from torch import nn
 
 from . import checkpoint
-from .config import get_profile, seed_everything
-from .data import DynamicBinarized, load_images, toy
+from .config import get_profile, max_steps, seed_everything
+from .data import DynamicBinarized, available, load_images, toy
 from .diffusion import DDPM, SCHEDULES, ImageDDPM
 from .flows import realnvp_2d
 from .flows_image import glow
@@ -48,7 +48,7 @@ from .nn import DCDiscriminator, DCGenerator, FourierTimeMLP, TimeMLP, UNet
 from .pixelcnn import BinaryPixels, LevelPixels, pixelcnn
 from .score import NCSN, Flat, geometric_sigmas, two_modes
 from .train import Game, History, TrainConfig, cosine, fit as fit_loss, fit_adversarial
-from .vae import build_vae
+from .vae import IWAE, build_vae
 from .vqvae import build_vqvae
 from .wgan import GradientPenalty, Wasserstein
 
@@ -118,9 +118,16 @@ def _fit(recipe: Recipe, model, cfg, seed: int, progress: bool, callback=None) -
 
 def for_profile(recipe: Recipe, steps: int | None = None, profile: str | None = None) -> Recipe:
     """``recipe`` with ``steps`` training steps; by default its own, or ``smoke_steps`` in
-    the smoke profile (what CI runs: every code path, seconds of training)."""
+    the smoke profile (what CI runs: every code path, seconds of training).
+
+    ``GMCOURSE_MAX_STEPS`` (``config.max_steps``), when set, caps the result: a CPU
+    rehearses the full profile's recipes in seconds (the cap is part of the checkpoint
+    name, so a capped model is never taken for a fully trained one)."""
     if steps is None and (profile or get_profile()) == "smoke":
         steps = recipe.smoke_steps
+    cap = max_steps()
+    if cap is not None:
+        steps = min(recipe.config.train.steps if steps is None else steps, cap)
     return recipe if steps is None else recipe.but(steps=steps)
 
 
@@ -141,9 +148,17 @@ def _describe(fn) -> str:
     return getattr(fn, "__qualname__", repr(fn))
 
 
+def _key_config(cfg) -> dict:
+    # a time budget is no part of the key: ``trained`` refuses one (how many steps a
+    # budget buys depends on the machine)
+    d = checkpoint.config_dict(cfg)
+    d.get("train", {}).pop("budget_s", None)
+    return d
+
+
 def checkpoint_name(recipe: Recipe, seed: int = 0) -> tuple[str, dict]:
     """The file stem and the key a checkpoint of ``recipe`` at ``seed`` is stored under."""
-    key = {"recipe": recipe.name, "seed": seed, "config": _configured(recipe, seed),
+    key = {"recipe": recipe.name, "seed": seed, "config": _key_config(_configured(recipe, seed)),
            "data": _describe(recipe.data)}
     return f"{recipe.name}-seed{seed}-{checkpoint.config_hash(key)}", key
 
@@ -154,6 +169,9 @@ def trained(recipe: Recipe, seed: int = 0, steps: int | None = None, *, device=N
     its checkpoint when one exists, else trained and saved. Eval mode, on ``device``
     (default CPU)."""
     recipe = for_profile(recipe, steps, profile)
+    if recipe.config.train.budget_s is not None:
+        raise ValueError(f"{recipe.name}: a time budget (budget_s) trains as many steps as the "
+                         "machine allows, which no checkpoint name records; use recipes.train")
     cfg = _configured(recipe, seed)
     name, key = checkpoint_name(recipe, seed)
     model = checkpoint.cached(name, key, lambda: _build(recipe, cfg, seed, device),
@@ -550,3 +568,126 @@ def dcgan(variant: str = "gan", conditional: bool = False, dataset: str = "digit
 CGAN_DIGITS = dcgan("gan", conditional=True).but(steps=2500)   # chapter 03
 GAN_DIGITS = dcgan("gan")
 WGAN_GP_DIGITS = dcgan("wgan-gp", steps=1500)
+
+
+# --- full profile (GPU track) -------------------------------------------------------------
+# Every image family at its full-profile size on 28x28 images, trained on the train split,
+# or, where only the test split is on disk (an offline machine), on all but the last
+# ``HELD_OUT`` test images, which are then the images it is scored on. ``full_profile(name)``
+# gives the recipes; ``gmcourse.benchmarks.full`` trains each for a time budget.
+
+HELD_OUT = 1000  # test images kept back for scoring when the train split is absent
+
+
+def training_part(name: str) -> tuple[str, int | None]:
+    """Where the full profile trains on ``name``: ``("train", None)``, or ``("test", N -
+    HELD_OUT)`` (the first N - 1,000 test images) when only the test split is on disk."""
+    if available(name, "train"):
+        return "train", None
+    return "test", len(load_images(name, "test")) - HELD_OUT
+
+
+def _part(name: str, split: str, limit: int | None, labels: bool = False,
+          binarize: bool = False, dynamic: bool = False):
+    out = load_images(name, split, labels=labels, limit=limit, binarize=binarize)
+    return DynamicBinarized(out) if dynamic else out
+
+
+def train_part(name: str, **kw):
+    """The images (and labels, ``labels=True``) the full profile trains on."""
+    return _part(name, *training_part(name), **kw)
+
+
+def held_out(name: str, labels: bool = False):
+    """The images the full profile scores on: the test split, or its last ``HELD_OUT``."""
+    split, limit = training_part(name)
+    out = load_images(name, "test", labels=labels)
+    if split == "train":
+        return out
+    return tuple(t[limit:] for t in out) if labels else out[limit:]
+
+
+def data_note(name: str) -> str:
+    """Which images the full profile trains and scores on, in words."""
+    split, limit = training_part(name)
+    if split == "train":
+        return (f"{name}: trained on the train split ({len(load_images(name, 'train')):,} "
+                f"images), scored on the test split ({len(load_images(name, 'test')):,})")
+    return (f"{name}: no train split on disk, so trained on the first {limit:,} test images "
+            f"and scored on the other {HELD_OUT:,}")
+
+
+@dataclass
+class NCSNImageConfig(NCSNConfig):
+    """NCSN on images with the UNet as score network, fed log sigma as its time input.
+    Defaults: Song and Ermon (2019) on MNIST, sigma 1 -> 0.01 in L = 10 levels, T = 100
+    Langevin steps per level with eps = 2e-5."""
+    sigma_max: float = 1.0
+    sigma_min: float = 0.01
+    L: int = 10
+    eps: float = 2e-5
+    steps_each: int = 100
+    sigma_data: float = 0.3  # MNIST's pixel standard deviation
+    ch: int = 64
+    mults: tuple = (1, 2, 2)
+    shape: tuple = (1, 28, 28)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        steps=20_000, batch_size=128, lr=2e-4, schedule=cosine))
+
+
+def _ncsn_unet(cfg: NCSNImageConfig):
+    net = UNet(cfg.shape[0], cfg.ch, cfg.mults, emb_dim=4 * cfg.ch)
+    return NCSN(net, geometric_sigmas(cfg.sigma_max, cfg.sigma_min, cfg.L), shape=cfg.shape,
+                eps=cfg.eps, steps_each=cfg.steps_each, sigma_data=cfg.sigma_data,
+                clamp=(0.0, 1.0))
+
+
+@dataclass
+class IWAEConfig(VAEConfig):
+    k: int = 50  # importance samples per example in the training bound
+
+
+def _iwae(cfg: IWAEConfig) -> IWAE:
+    vae = _vae(cfg)
+    model = IWAE(vae.encoder, vae.decoder, cfg.latent_dim, cfg.beta)
+    model.k = cfg.k
+    return model
+
+
+def _code_histogram_on_device(model, x, n: int = 512):
+    """The VQ-VAE's histogram prior from the codes of ``n`` training images, on the model's
+    device (``fit_prior`` encodes its input in one batch)."""
+    model.fit_prior(x[:n].to(next(model.parameters()).device))
+
+
+def full_profile(name: str = "mnist") -> dict[str, Recipe]:
+    """Each image family's full-profile recipe on ``name`` (28x28), trained on the images
+    ``training_part`` names. Latent diffusion and flow matching add theirs here."""
+    split, limit = training_part(name)
+    images = functools.partial(_part, name, split, limit)
+    shape = (3, 32, 32) if name == "cifar10" else (1, 28, 28)
+    binary = name != "cifar10"
+    return {
+        "conditional DCGAN": dcgan("gan", conditional=True, dataset=name, split=split,
+                                   limit=limit, steps=20_000, batch_size=128),
+        # Gulrajani et al. (2017) Algorithm 1: Adam (1e-4, beta 0, 0.9), 5 critic steps, batch 64
+        "WGAN-GP": dcgan("wgan-gp", dataset=name, split=split, limit=limit, steps=20_000,
+                         batch_size=64, lr=1e-4, betas=(0.0, 0.9)),
+        "VAE": vae_full(name).but(data=functools.partial(_part, name, split, limit,
+                                                         dynamic=binary)),
+        # Burda et al. (2016): the same networks trained on IWAE_50
+        "IWAE": replace(vae_full(name), name=f"iwae-{name}", build=_iwae, desc="IWAE k=50",
+                        config=IWAEConfig(**vars(vae_full(name).config)),
+                        data=functools.partial(_part, name, split, limit, dynamic=binary)),
+        "VQ-VAE": Recipe(f"vqvae-{name}", VQConfig(
+            K=128, D=16, hidden=64, downsample=2, shape=shape,
+            train=TrainConfig(steps=20_000, batch_size=128, lr=1e-3, schedule=cosine, seed=0)),
+            _vqvae, images, after=_code_histogram_on_device, reseed=True, desc="VQ-VAE K=128"),
+        "Glow": replace(GLOW_MNIST, name=f"glow-{name}", data=images) if name == "mnist"
+        else replace(GLOW_MNIST, name=f"glow-{name}", data=images,
+                     config=replace(GLOW_MNIST.config, shape=shape)),
+        "gated PixelCNN": pixelcnn_recipe(256, True, name).but(data=images),
+        "DDPM": ddpm_images(name, split, limit),
+        "NCSN": Recipe(f"ncsn-{name}", NCSNImageConfig(shape=shape), _ncsn_unet, images,
+                       reseed=True, desc=f"NCSN {name}"),
+    }

@@ -4,7 +4,8 @@
     fit(model, data, cfg)            calls ``model.loss(batch)`` each step (Adam)
     fit_adversarial(gan, data, cfg, Game(...))   the two-player game, alternating steps
     run_steps(step, steps)           the loop itself: progress bar, history, NaN check,
-                                     Ctrl-C (KeyboardInterrupt) keeps what was trained so far
+                                     Ctrl-C (KeyboardInterrupt) keeps what was trained so far,
+                                     and an optional time budget (``TrainConfig.budget_s``)
 
 ``data`` is a toy distribution (anything with ``sample(n)``), a tensor, or a tuple of
 tensors (e.g. images and labels); batches are drawn with replacement-free shuffling.
@@ -43,6 +44,8 @@ class TrainConfig:
 
     seed: the seed of the batch order (its own ``torch.Generator``); None draws batches
     from the global generator, which ``gmcourse.recipes`` seeds before building the model.
+    budget_s: stop after this many seconds (at least one step), even before ``steps``;
+    ``History.steps`` says how many ran. The schedule still runs over ``steps``.
     """
     steps: int = 1000
     batch_size: int = 128
@@ -51,6 +54,7 @@ class TrainConfig:
     schedule: Callable[[int, int], float] = constant
     clip_grad: float | None = None
     seed: int | None = None
+    budget_s: float | None = None
 
 
 class TrainingDiverged(FloatingPointError):
@@ -59,11 +63,14 @@ class TrainingDiverged(FloatingPointError):
 
 @dataclass
 class History:
-    """Per-step losses (one list per named loss) and how training ended."""
+    """Per-step losses (one list per named loss) and how training ended: ``steps`` done
+    of ``planned``, ``out_of_time`` when the time budget stopped it."""
     losses: dict[str, list[float]] = field(default_factory=dict)
     steps: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    planned: int = 0
+    out_of_time: bool = False
 
     def __getitem__(self, key):
         return self.losses[key]
@@ -133,13 +140,14 @@ def _finish(bar, handle):
 
 def run_steps(step: Callable[[int], dict[str, float]], steps: int, *, desc: str = "training",
               progress: bool = True, hint: str = "Try a smaller learning rate or gradient "
-              "clipping (clip_grad=1.0).") -> History:
+              "clipping (clip_grad=1.0).", budget_s: float | None = None) -> History:
     """Call ``step(i)`` ``steps`` times; record its returned losses.
 
     Stops with ``TrainingDiverged`` on a NaN/inf loss; on KeyboardInterrupt it returns
     the history so far (``interrupted=True``) and the model keeps its trained weights.
+    ``budget_s``: stop once that many seconds have passed (``out_of_time=True``).
     """
-    history = History()
+    history = History(planned=steps)
     t0 = time.perf_counter()
     bar, handle = _progress_bar(steps, desc, progress)
     try:
@@ -149,6 +157,9 @@ def run_steps(step: Callable[[int], dict[str, float]], steps: int, *, desc: str 
             history.append(values)
             if i % max(1, steps // 100) == 0 or i == steps - 1:
                 bar.set_postfix({k: f"{v:.4g}" for k, v in values.items()}, refresh=False)
+            if budget_s is not None and time.perf_counter() - t0 >= budget_s:
+                history.out_of_time = True
+                break
     except KeyboardInterrupt:
         history.interrupted = True
         print(f"Interrupted after {history.steps} steps; the model keeps what it learned.")
@@ -197,7 +208,7 @@ def fit(model: torch.nn.Module, data, cfg: TrainConfig | None = None, *,
     try:
         return run_steps(step, cfg.steps, desc=desc or type(model).__name__, progress=progress,
                          hint=f"Try a smaller learning rate (now {cfg.lr:g})"
-                              " or gradient clipping (clip_grad=1.0).")
+                              " or gradient clipping (clip_grad=1.0).", budget_s=cfg.budget_s)
     finally:
         model.eval()
 
@@ -294,6 +305,6 @@ def fit_adversarial(gan, data, cfg: TrainConfig | None = None, game: Game | None
     try:
         return run_steps(step, cfg.steps, desc=desc, progress=progress,
                          hint="Try smaller learning rates, more critic steps (n_critic) "
-                              "or a gradient penalty.")
+                              "or a gradient penalty.", budget_s=cfg.budget_s)
     finally:
         gan.eval()

@@ -163,6 +163,19 @@ class VAE(nn.Module):
         return int((self.encoder(x).mu.var(0) > threshold).sum())
 
 
+class IWAE(VAE):
+    """A VAE trained on IWAE_k instead of the ELBO (Burda et al. 2016): ``k``
+    reparameterised samples per example; k = 1 is the ELBO with a Monte Carlo KL."""
+
+    k: int = 50
+
+    def loss(self, x):
+        q = self.encoder(x)
+        z = q.sample((self.k,))                               # (k, B, d)
+        log_w = self.decoder(z).log_prob(x) + self.prior().log_prob(z) - q.log_prob(z)
+        return -(torch.logsumexp(log_w, 0) - math.log(self.k)).mean()  # Eq. (4), (k, B) -> ()
+
+
 class Autoencoder(VAE):
     """The deterministic autoencoder: z = mu_phi(x), loss -log p(x|z). No KL, so nothing
     makes the codes of the data look like N(0, I), and decoding prior draws fails."""

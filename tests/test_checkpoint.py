@@ -62,3 +62,20 @@ def test_batchnorm_counter_roundtrips(tmp_path):
                         "bn", Cfg(), root=tmp_path)
     assert b[1].num_batches_tracked.item() == 1
     assert checkpoint.state_hash(a.state_dict()) == checkpoint.state_hash(b.state_dict())
+
+
+def test_a_checkpoint_holds_cpu_tensors_and_loads_on_a_cpu_only_machine(tmp_path):
+    """A model trained on a GPU is saved with CPU tensors, so ``torch.load`` on a machine
+    without CUDA (``map_location=cpu``) and ``checkpoint.load`` both work."""
+    torch.manual_seed(0)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    a = MLP(2, 2, hidden=8).to(device)
+    path = checkpoint.save(a, "m", Cfg(), root=tmp_path)
+    blob = torch.load(path, weights_only=True)  # no map_location: stored devices as they are
+    assert {t.device.type for t in blob["state"].values()} == {"cpu"}
+    blob = torch.load(path, map_location=torch.device("cpu"), weights_only=True)
+    b = checkpoint.load(MLP(2, 2, hidden=8), "m", Cfg(), root=tmp_path)
+    assert all(p.device.type == "cpu" for p in b.parameters())
+    x = torch.randn(5, 2)
+    assert torch.allclose(a(x.to(device)).cpu(), b(x))
+    assert set(blob["state"]) == set(b.state_dict())

@@ -57,3 +57,39 @@ def test_batches_cover_every_example_each_epoch():
     xy = batches((x, x * 2), 4)
     a, b = next(xy)
     assert torch.equal(b, 2 * a)
+
+
+def test_a_time_budget_stops_training_and_records_the_steps_done():
+    import time
+
+    class Slow(Quadratic):
+        def loss(self, x):
+            time.sleep(0.02)
+            return super().loss(x)
+    h = fit(Slow(), torch.randn(100, 2), TrainConfig(steps=10_000, budget_s=0.3), progress=False)
+    assert h.out_of_time and h.planned == 10_000
+    assert 1 <= h.steps < 100 and len(h["loss"]) == h.steps  # ~15 steps of 20 ms
+    assert h.seconds < 2
+    # a budget that is never reached changes nothing
+    h = fit(Quadratic(), torch.randn(100, 2), TrainConfig(steps=30, budget_s=60), progress=False)
+    assert h.steps == 30 and not h.out_of_time
+    # at least one step, however small the budget
+    h = fit(Slow(), torch.randn(100, 2), TrainConfig(steps=5, budget_s=1e-9), progress=False)
+    assert h.steps == 1 and h.out_of_time
+
+
+def test_the_adversarial_loop_honours_the_budget():
+    import time
+
+    from gmcourse.gan import GAN
+    from gmcourse.nn import MLP
+    from gmcourse.train import fit_adversarial
+
+    class SlowD(MLP):
+        def forward(self, x):
+            time.sleep(0.02)
+            return super().forward(x)
+    gan = GAN(MLP(2, 2, 16), SlowD(2, 1, 16), latent_dim=2)
+    h = fit_adversarial(gan, torch.randn(256, 2), TrainConfig(steps=10_000, batch_size=32,
+                                                              budget_s=0.3), progress=False)
+    assert h.out_of_time and 1 <= h.steps < 50

@@ -206,3 +206,22 @@ def test_digits_models_for_the_comparison_chapter(tmp_path, monkeypatch):
                                                       again.state_dict().values()))
     bpd = recipes.trained(recipes.VAE_DIGITS, 0, 5).bits_per_dim(x, k=10)
     assert 0 < bpd < 4.1  # 17 levels: log2(17) = 4.09 bits for a uniform pixel
+
+
+def test_the_iwae_loss_is_the_elbo_at_k_1_and_tighter_above():
+    """IWAE_1 is the ELBO with a Monte Carlo KL at the same draw; IWAE_k >= ELBO on average."""
+    from gmcourse.vae import IWAE
+    torch.manual_seed(0)
+    vae = build_vae((1, 8, 8), latent_dim=4, hidden=32, likelihood="bernoulli")
+    iwae = IWAE(vae.encoder, vae.decoder, 4)
+    x = (torch.rand(64, 1, 8, 8) > 0.5).float()
+    iwae.k = 1
+    torch.manual_seed(1)
+    a = iwae.loss(x)
+    torch.manual_seed(1)
+    b = -vae.elbo(x, analytic_kl=False).mean()
+    assert torch.allclose(a, b, atol=1e-5)
+    iwae.k = 50
+    assert iwae.loss(x).item() < -vae.elbo(x).mean().item()
+    a.backward()
+    assert all(p.grad is not None for p in iwae.parameters())
