@@ -6,6 +6,7 @@ import pytest
 import torch
 from torch import nn
 
+from gmcourse import diffusion_vlb as vlb
 from gmcourse.diffusion import DDPM, linear_beta
 
 
@@ -62,26 +63,28 @@ class _PredictsX0(nn.Module):
 
 
 def test_discrete_decoder_masses_of_the_levels_sum_to_one():
-    """L_0 = -log P(bin of x0) under N(x0_hat, beta_1): with x0_hat fixed at 0.1, exp(-L_0)
-    over the 17 levels of [-1, 1] sums to 1, the edge bins open (Ho et al. Eq. 13)."""
+    """L_dec = -log P(bin of x0) under N(x0_hat, beta_1): with x0_hat fixed at 0.1,
+    exp(-L_dec) over the 17 levels of [-1, 1] sums to 1, the edge bins open (Ho et al. Eq. 13)."""
     net = _PredictsX0(0.1)
     model = DDPM(net, linear_beta(10))  # beta_1 = 0.01: the decoder spreads over levels
     net.ddpm = model
     levels = torch.linspace(-1, 1, 17).view(17, 1)
     torch.manual_seed(0)
-    mass = (-model.bound_terms(levels, 1, levels=17)).exp()
+    mass = (-vlb.bound_terms(model, levels, 1, levels=17)).exp()
     assert mass.sum().item() == pytest.approx(1.0, abs=1e-5)
     assert mass.max() < 0.5  # spread over several bins, so the bins' widths matter
 
 
-def test_sampled_steps_stand_for_the_T_minus_1_middle_terms():
-    """With every middle term equal to 1 and the end terms 0, the bound is T - 1 exactly,
-    however the steps are drawn."""
-    T = 30
+@pytest.mark.parametrize("t0", [1, 4])
+def test_sampled_steps_stand_for_every_middle_term(t0, monkeypatch):
+    """With every middle term L_{t-1}, t0 < t <= T, equal to 1 and the end terms 0, the
+    bound is T - t0 exactly, however many steps are kept exactly and how the rest are drawn."""
+    T = 100
     model = DDPM(nn.Identity(), linear_beta(T))
-    middle = lambda x0, t, y=None, levels=None, variance="beta": (  # noqa: E731
-        torch.ones(len(x0)) if 2 <= t <= T else torch.zeros(len(x0)))
-    model.bound_terms = middle
-    bound = model.nll_bound(torch.zeros(4, 2), t_samples=7,
-                            generator=torch.Generator().manual_seed(0))
-    assert torch.allclose(bound, torch.full((4,), T - 1.0, dtype=torch.float64))
+
+    def one_per_middle_step(model, x0, t, y=None, levels=None, variance="beta", t0=1):
+        return torch.ones(len(x0)) if t0 < t <= T else torch.zeros(len(x0))
+    monkeypatch.setattr(vlb, "bound_terms", one_per_middle_step)
+    bound = vlb.nll_bound(model, torch.zeros(4, 2), t0=t0, t_samples=7, head=10,
+                          generator=torch.Generator().manual_seed(0))
+    assert torch.allclose(bound, torch.full((4,), T - float(t0), dtype=torch.float64))
