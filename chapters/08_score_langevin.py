@@ -345,6 +345,229 @@ print(f"largest |ODE - exact| log-likelihood over 20 points: "
 # $\eta = 0$ is one of the probability-flow ODE (chapter 07).
 
 # %% [markdown]
+# ## Energy-based models: a density up to its constant
+#
+# A score model never writes down a density. An **energy-based model** does, up to its
+# normalising constant: an energy network $E_\theta: \mathbb R^d \to \mathbb R$ defines
+#
+# $$p_\theta(x) = \frac{e^{-E_\theta(x)}}{Z_\theta}, \qquad Z_\theta = \int e^{-E_\theta(x)}
+# \, dx, \qquad \nabla_x \log p_\theta(x) = -\nabla_x E_\theta(x). \tag{6}$$
+#
+# Its score is minus the energy's gradient, free of $Z_\theta$ as in (1): so Langevin
+# dynamics samples an EBM exactly as it samples a score model, and a score network is an
+# EBM's gradient field without the energy (`gmcourse/ebm.py`; a unit test checks
+# `EBM.score` against finite differences of $E_\theta$). The maximum-likelihood gradient
+# needs $Z_\theta$ only through its derivative, $\nabla_\theta \log Z_\theta = -\mathbb
+# E_{p_\theta}[\nabla_\theta E_\theta]$, hence
+#
+# $$-\nabla_\theta\, \mathbb E_{\text{data}} \log p_\theta(x) = \mathbb E_{\text{data}}
+# [\nabla_\theta E_\theta(x^+)] - \mathbb E_{p_\theta}[\nabla_\theta E_\theta(x^-)]: \tag{7}$$
+#
+# lower the energy of the data $x^+$, raise it at the model's own samples $x^-$. This is
+# **contrastive divergence** (Hinton 2002). The samples $x^-$ come from short Langevin
+# runs on $p_\theta$ itself, 20 steps per training step, which start from a **replay
+# buffer** of earlier chains (persistent chains, Tieleman 2008; Du and Mordatch 2019), 5%
+# of them restarted from uniform noise. A small penalty $\alpha (E(x^+)^2 + E(x^-)^2)$,
+# $\alpha = 0.1$, keeps the energies near zero.
+#
+# The target: a ring of 8 Gaussians of radius 2 and standard deviation 0.2, whose exact
+# density we know; the EBM is an MLP (3 hidden layers of 64 units). In 2D its $Z_\theta$ is
+# a sum over a grid, so its density can be compared with the target's, by
+# $\mathrm{KL}(p \,\|\, p_\theta)$, beside the best single Gaussian (the data's mean and
+# covariance).
+
+# %%
+from gmcourse import ebm as EB
+
+ring = recipes.ebm_target()
+energy = recipes.trained(recipes.EBM_RING, device=device, progress=True)
+box = recipes.EBM_RING.config.box
+gauss = EB.gaussian_fit(ring.sample(100_000, torch.Generator().manual_seed(0)))
+kl_ebm = EB.grid_kl(ring.log_prob, lambda x: -energy.E(x), box)
+kl_gauss = EB.grid_kl(ring.log_prob, gauss.log_prob, box)
+print(f"KL(target || EBM) = {kl_ebm:.3f} nats, KL(target || Gaussian fit) = {kl_gauss:.3f} nats")
+
+x_ring = ring.sample(2000, torch.Generator().manual_seed(1))
+s_ebm, s_true = energy.score(x_ring), ring.score(x_ring)
+cos = torch.nn.functional.cosine_similarity(s_ebm, s_true).mean().item()
+print(f"-grad E against the exact score at target samples: mean cosine {cos:.2f}")
+
+fig, axes = plt.subplots(1, 4, figsize=(15, 3.8))
+viz.plot_density(ring.log_prob, box, ax=axes[0], title="target density")
+viz.plot_density(lambda x: energy.log_prob(x, box), box, ax=axes[1],
+                 title=f"EBM, normalised on the grid (KL {kl_ebm:.2f})")
+viz.plot_samples(energy.replay[:2000], ax=axes[2], extent=box, s=1,
+                 title="replay buffer (the x^- chains)")
+xq, yq, pts = viz.grid_points(box, 15)
+s_grid = energy.score(pts)
+axes[3].quiver(pts[:, 0], pts[:, 1], s_grid[:, 0], s_grid[:, 1], color="C1", angles="xy")
+axes[3].set(aspect="equal", title="score of the EBM: -grad E", xticks=[], yticks=[])
+fig.tight_layout()
+
+# %% [markdown]
+# The EBM's density puts its mass on the eight modes, far closer to the target than any
+# single Gaussian can (a unit test checks the two KL values above at these settings: the
+# EBM's below 1 nat, the Gaussian's above 1.5). What it costs: every training step runs
+# 20 Langevin steps, each a forward and a backward pass of the energy network, before the
+# one pass of the loss; denoising score matching needs only that one pass. The time per
+# training step of each, on the same data and an MLP of the same size:
+
+# %%
+_, h_ebm = recipes.train(recipes.EBM_RING, steps=50, progress=False)
+_, h_dsm = recipes.train(recipes.NCSN_TWO_MODES.but(data=recipes.ebm_target), steps=50,
+                         progress=False)
+ms_ebm, ms_dsm = 1000 * h_ebm.seconds / h_ebm.steps, 1000 * h_dsm.seconds / h_dsm.steps
+print(f"per training step: contrastive divergence {ms_ebm:.1f} ms, "
+      f"denoising score matching {ms_dsm:.1f} ms ({ms_ebm / ms_dsm:.0f}x)")
+
+# %% [markdown]
+# Contrastive divergence pays a sampler inside its training loop, and its gradient is only
+# as good as the chains: too few steps and $x^-$ is not from $p_\theta$, and the energy
+# learns to fool its own sampler. Denoising score matching replaces the model's samples by
+# the data plus known noise. In exchange the EBM has an energy: a number per point, which
+# can be compared, composed (adding energies multiplies densities) and, in low dimension,
+# normalised.
+
+# %% [markdown]
+# ## Why scores need noise
+#
+# Langevin mixing (above) was the third reason to add noise. The other two are about the
+# score itself.
+#
+# **1. Data on a low-dimensional manifold have no score.** Take points spread uniformly on
+# the unit circle, a 1D curve in 2D. That distribution has no density in the plane: $\log
+# p = -\infty$ off the curve, so $\nabla \log p$ is undefined there, and on the curve it
+# has no normal direction. Adding noise fixes it: $p_\sigma = p * \mathcal N(0, \sigma^2
+# I)$ is smooth everywhere, with score $\nabla \log p_\sigma(x) = \mathbb E[c - x \mid
+# x] / \sigma^2$, a pull towards the nearest part of the curve (`S.circle_score`, exact up
+# to a quadrature over 20,000 angles; a unit test checks it against the closed form with
+# Bessel functions). At a point a distance $\delta$ off the curve its size is about $\delta
+# / \sigma^2$: it **blows up** as $\sigma \to 0$, while on the curve it stays finite.
+
+# %%
+sigmas_c = [1.0, 0.3, 0.1, 0.03, 0.01]
+points = torch.tensor([[1.1, 0.0], [1.0, 0.0], [0.0, 0.5]])  # off by 0.1, on, off by 0.5
+norms = torch.stack([S.circle_score(points, s).norm(dim=1) for s in sigmas_c])  # (sigmas, 3)
+print("sigma    |s| at 0.1 off   on the curve   at 0.5 off   0.1 / sigma^2")
+for s, row in zip(sigmas_c, norms):
+    print(f"{s:5.2f}  {row[0]:12.1f}  {row[1]:12.2f}  {row[2]:12.1f}  {0.1 / s ** 2:12.1f}")
+
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+xc, yc, pc = viz.grid_points(1.6, 15)
+for ax, s in zip(axes[:2], [0.3, 0.05]):
+    sc = S.circle_score(pc, s)
+    sc = sc / sc.norm(dim=1, keepdim=True).clamp(min=1e-9) * sc.norm(dim=1, keepdim=True).log1p()
+    ax.add_patch(plt.Circle((0, 0), 1.0, fill=False, color="k", lw=1))
+    ax.quiver(pc[:, 0], pc[:, 1], sc[:, 0], sc[:, 1], color="C0", angles="xy")
+    ax.set(aspect="equal", title=f"score of p_sigma, sigma = {s:g} (length log(1+|s|))",
+           xticks=[], yticks=[])
+axes[2].loglog(sigmas_c, norms[:, 0], "o-", label="0.1 off the curve")
+axes[2].loglog(sigmas_c, norms[:, 2], "s-", label="0.5 off the curve")
+axes[2].loglog(sigmas_c, norms[:, 1], "^-", label="on the curve")
+axes[2].loglog(sigmas_c, [0.1 / s ** 2 for s in sigmas_c], "k--", label="0.1 / sigma^2")
+axes[2].set(xlabel="sigma", ylabel="|score|", title="the score blows up off the curve")
+axes[2].legend(fontsize=8)
+fig.tight_layout()
+
+# %% [markdown]
+# **2. Where data are rare, the learned score is wrong.** Score matching weighs its errors
+# by the data density: the loss is an expectation over $p_\sigma$, so regions with few
+# samples barely count. The learned two-mode model from above, compared with the exact
+# score at a small noise level, $\sigma = 0.5$: the error $\lVert s_\theta(x, \sigma) -
+# \nabla \log p_\sigma(x) \rVert$ at each point of a grid, against the density there.
+
+# %%
+sigma_e = 0.5
+xe, ye, pe = viz.grid_points(9.0, 61)
+with torch.no_grad():
+    learned_e = model.score(pe, sigma_e)
+err = (learned_e - exact(pe, sigma_e).float()).norm(dim=1)
+log_dens = S.perturbed(two, sigma_e).log_prob(pe.double()).float()
+dense, rare = log_dens > -4, log_dens < -12
+err_dense, err_rare = err[dense].median().item(), err[rare].median().item()
+weights = torch.softmax(log_dens, 0)  # p_sigma on the grid, normalised
+err2_p, err2_uniform = (weights * err ** 2).sum().item(), (err ** 2).mean().item()
+print(f"median error of the learned score: {err_dense:.3f} where log p > -4, "
+      f"{err_rare:.3f} where log p < -12 ({rare.float().mean():.0%} of the grid)")
+print(f"mean squared error weighted by p_sigma (what the loss sees): {err2_p:.3f}; "
+      f"uniform over the square: {err2_uniform:.2f}")
+fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+im = axes[0].pcolormesh(xe, ye, err.reshape(61, 61).log10(), cmap="magma", shading="auto")
+axes[0].contour(xe, ye, log_dens.reshape(61, 61), levels=[-12, -4], colors="w",
+                linewidths=0.8)
+fig.colorbar(im, ax=axes[0])
+axes[0].set(aspect="equal", title="log10 error (white: log p = -12, -4)")
+axes[1].scatter(log_dens, err, s=3, alpha=0.4)
+axes[1].set(xlabel="log p_sigma(x)", ylabel="error", yscale="log",
+            title="error against density, sigma = 0.5")
+fig.tight_layout()
+
+# %% [markdown]
+# Near the modes the learned score is accurate; between and beyond them, where the
+# training loss saw almost no samples, it is several times worse (a unit test checks at
+# these settings that the median error where $\log p_\sigma < -12$ is at least 5 times the
+# one where $\log p_\sigma > -4$, and that the uniform average exceeds the density-weighted
+# one 20-fold). Langevin chains start exactly there. Large noise levels spread the data
+# over those regions and make their scores learnable: a second reason for NCSN's ladder
+# of $\sigma$s.
+#
+# **3. What the loss estimates: the Fisher divergence.** Score matching wants to minimise
+# the **Fisher divergence** between $p_\sigma$ and the model,
+#
+# $$F(s_\theta) = \tfrac12\, \mathbb E_{\tilde x \sim p_\sigma} \lVert s_\theta(\tilde x) -
+# \nabla \log p_\sigma(\tilde x) \rVert^2, \tag{8}$$
+#
+# which needs the unknown score. Vincent (2011): expand the square. The term
+# $\tfrac12 \mathbb E \lVert s_\theta \rVert^2$ is the same in both losses; the term with
+# $\nabla \log p_\sigma$ can be rewritten, since $p_\sigma(\tilde x) = \int p(x)\, q(\tilde
+# x \mid x)\, dx$ gives $p_\sigma \nabla \log p_\sigma = \nabla p_\sigma = \int p(x)\,
+# q(\tilde x \mid x) \nabla \log q(\tilde x \mid x)\, dx$, so
+#
+# $$\mathbb E_{p_\sigma}[s_\theta(\tilde x) \cdot \nabla \log p_\sigma(\tilde x)] =
+# \mathbb E_{x, \tilde x}[s_\theta(\tilde x) \cdot \nabla_{\tilde x} \log q(\tilde x
+# \mid x)].$$
+#
+# Hence the denoising loss (4), $\tfrac12 \mathbb E \lVert s_\theta(\tilde x) + z/\sigma
+# \rVert^2$, equals $F(s_\theta)$ plus a constant, $\tfrac12\mathbb E\lVert z/\sigma
+# \rVert^2 - \tfrac12 \mathbb E\lVert\nabla \log p_\sigma\rVert^2$, that does not depend
+# on $\theta$: same gradients, same minimiser, $s_\theta = \nabla \log p_\sigma$. Monte
+# Carlo on the two-mode mixture at $\sigma = 1$ with three quite different score
+# functions, the exact one, zero, and the learned one:
+
+# %%
+g_mc = torch.Generator().manual_seed(5)
+candidates = {"exact": lambda x: exact(x, 1.0), "zero": torch.zeros_like,
+              "learned": lambda x: model.score(x.float(), 1.0).detach()}
+print("score      DSM loss   Fisher    DSM - Fisher")
+for name, fn in candidates.items():
+    dsm_v, fisher_v = S.denoising_and_fisher(fn, two, 1.0, n=200_000, generator=g_mc)
+    print(f"{name:8s} {dsm_v:9.3f} {fisher_v:9.3f} {dsm_v - fisher_v:11.3f}")
+
+# %% [markdown]
+# The difference is the same for all three, up to Monte Carlo error (a unit test checks
+# it within 0.02 for the exact score, zero and a linear field); the exact score has Fisher divergence 0, so its DSM loss is the
+# constant itself, the floor the training loss cannot go below.
+#
+# **Tweedie's formula** turns a score into a denoiser. For $\tilde x = x + \sigma z$,
+#
+# $$\mathbb E[x \mid \tilde x] = \tilde x + \sigma^2 \nabla \log p_\sigma(\tilde x), \tag{9}$$
+#
+# (differentiate $p_\sigma(\tilde x) = \int p(x) \mathcal N(\tilde x; x, \sigma^2 I) dx$
+# under the integral): the score points from a noisy point to the posterior mean of its
+# clean version. It is the last step of the digits sampler above, and DDPM's
+# $x_0$-prediction (chapter 07). A unit test checks (9) with the exact mixture score against
+# the posterior mean computed component by component.
+
+# %%
+x_noisy = S.perturbed(two, 2.0).sample(500, torch.Generator().manual_seed(6)).double()
+x_denoised = x_noisy + 2.0 ** 2 * exact(x_noisy, 2.0)  # Eq. 9 with the exact score
+fig, ax = plt.subplots(figsize=(4.5, 4.5))
+viz.plot_samples(x_noisy, ax=ax, s=4, alpha=0.4, label="x~ = x + 2 z")
+viz.plot_samples(x_denoised, ax=ax, s=4, alpha=0.6, label="E[x | x~] (Tweedie)")
+ax.set(title="Tweedie's formula at sigma = 2", aspect="equal")
+_ = ax.legend(fontsize=8)
+
+# %% [markdown]
 # ## Exercises
 #
 # Replace each stub (`raise NotImplementedError`) with your answer and run the cell:

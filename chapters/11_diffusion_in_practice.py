@@ -95,8 +95,11 @@ ax.set(xlabel="t", ylabel="L_{t-1}, bits per dim", yscale="log",
 fig.tight_layout()
 
 # %% [markdown]
-# The bound's terms fall by orders of magnitude with $t$: nearly all of it is spent at small
-# $t$, on the fine detail, where the simple loss puts no extra weight. This is why diffusion
+# Stopping at $t_0$ takes the bound from 3.6 to 2.3 bits/dim: the steps below a grey level
+# cost more than a bit per pixel and buy nothing. Even so it is only just below the
+# independent-pixel baseline printed beside it: the bound of a network trained with the
+# simple loss is loose. Its terms fall by orders of magnitude with $t$: nearly all of it is
+# spent at small $t$, on the fine detail, where the simple loss puts no extra weight. This is why diffusion
 # models trained with the simple loss have good samples but unremarkable likelihood bounds
 # (Ho et al. 2020 report at most 3.75 bits/dim on CIFAR-10 with the simple loss, behind
 # PixelCNN++'s 2.92), and why models that

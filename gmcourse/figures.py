@@ -5,7 +5,7 @@ without a browser (``widgets.live`` shows it with controls; ``widgets.update_ms`
     00  draw_change_of_variables          01  divergence_fit_draw, draw_parallel_lines
     04  draw_latent_traversal             05  flow_stages, draw_flow_stages
     06  draw_receptive_field              07  draw_guidance
-    08  draw_annealed_langevin
+    08  draw_annealed_langevin            10  flow_sampler_state, draw_flow_sampler
 """
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from .data import GaussianMixture
+from .data import GaussianMixture, ring8
 from .divergences import F_DIVERGENCES, blurred_lines, parallel_lines
 from .divfit import LiveFit
+from .flow_matching import SOLVERS
 from .intro import sinh_map, sinh_map_log_prob
+from .metrics import mode_coverage
 from .score import MixtureScore, annealed_langevin, geometric_sigmas, langevin, mode_weights, two_modes
 from .viz import grid_points, image_grid
 
@@ -264,3 +266,43 @@ def draw_annealed_langevin(fig, eps: float = 0.1, steps: int = 50, levels: int =
     ax.set(xlim=(-10, 10), ylim=(-10, 10), aspect="equal",
            title=f"{'plain' if levels == 1 else f'annealed, {levels} levels'}: weight of the "
                  f"lower-left mode {w[0]:.2f} (true 0.20)")
+
+
+# --- chapter 10 ----------------------------------------------------------------------
+
+FLOW_STEPS = (1, 2, 4, 10, 20, 50)
+
+
+def flow_sampler_state(flows: dict, n: int = 600, n_paths: int = 40, seed: int = 0) -> dict:
+    """Every (coupling, solver, steps) sample of the flows {coupling name: FlowMatching},
+    from the same source points, with the first ``n_paths`` trajectories: what the widget
+    shows, computed once so that each update only draws."""
+    ring = ring8()
+    x0 = torch.randn(n, 2, generator=torch.Generator().manual_seed(seed))
+    state = {}
+    for coupling, flow in flows.items():
+        for solver_name, solver in SOLVERS.items():
+            for steps in FLOW_STEPS:
+                x, path = flow.sample(n, steps, solver, x0=x0, return_path=True)
+                state[coupling, solver_name, steps] = {
+                    "x": x.numpy(), "path": path[:, :n_paths].numpy(), "cov": mode_coverage(x, ring)}
+    return state
+
+
+def draw_flow_sampler(fig, steps: int = 10, solver: str = "Euler", coupling: str = "independent",
+                      state=None):
+    """Left: trajectories from t = 0 (grey) to t = 1 (black); right: the samples, with their
+    mode coverage of ring-8."""
+    s = state[coupling, solver, steps]
+    ax1, ax2 = fig.subplots(1, 2)
+    fig.subplots_adjust(left=0.04, right=0.98, top=0.88, bottom=0.06, wspace=0.1)
+    path = s["path"]
+    ax1.plot(path[:, :, 0], path[:, :, 1], "-", lw=0.6, color="tab:blue", alpha=0.6)
+    ax1.plot(path[0, :, 0], path[0, :, 1], ".", color="0.6", ms=3)
+    ax1.plot(path[-1, :, 0], path[-1, :, 1], "k.", ms=3)
+    ax1.set(xlim=(-3, 3), ylim=(-3, 3), aspect="equal", xticks=[], yticks=[],
+            title=f"{len(path[0])} trajectories, {coupling} coupling")
+    ax2.plot(s["x"][:, 0], s["x"][:, 1], ".", ms=2)
+    ax2.set(xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), aspect="equal", xticks=[], yticks=[],
+            title=f"{solver}, {steps} steps: {s['cov'].modes}/8 modes, "
+                  f"{100 * s['cov'].high_quality:.0f}% high quality")

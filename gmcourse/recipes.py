@@ -30,25 +30,34 @@ the chapters plot).
 """
 from __future__ import annotations
 
+import codecs
+import contextlib
+import dataclasses
 import functools
+import io
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable
 
+import torch
 from torch import nn
 
 from . import checkpoint
-from .config import get_profile, max_steps, seed_everything
+from . import flow_matching as fm
+from .config import get_profile, max_steps, pick, seed_everything
 from .data import DynamicBinarized, available, load_images, toy
 from .diffusion import DDPM, SCHEDULES, ImageDDPM
+from .ebm import EBM
 from .flows import realnvp_2d
 from .flows_image import glow
 from .flows_spline import spline_flow_2d
 from .gan import GAN, NonSaturating
-from .nn import DCDiscriminator, DCGenerator, FourierTimeMLP, TimeMLP, UNet
+from .nn import MLP, DCDiscriminator, DCGenerator, FourierTimeMLP, TimeMLP, UNet
 from .pixelcnn import BinaryPixels, LevelPixels, pixelcnn
 from .score import NCSN, Flat, geometric_sigmas, two_modes
+from .transformer import ar_transformer
 from .train import Game, History, TrainConfig, cosine, fit as fit_loss, fit_adversarial
 from .vae import IWAE, build_vae
+from .vae_priors import MixturePriorVAE
 from .vqvae import build_vqvae
 from .wgan import GradientPenalty, Wasserstein
 
@@ -691,3 +700,319 @@ def full_profile(name: str = "mnist") -> dict[str, Recipe]:
         "NCSN": Recipe(f"ncsn-{name}", NCSNImageConfig(shape=shape), _ncsn_unet, images,
                        reseed=True, desc=f"NCSN {name}"),
     }
+
+
+# --- flow matching (chapter 10) -----------------------------------------------------------
+
+PATHS = {"linear": fm.LinearPath, "vp": fm.VPPath}
+COUPLINGS = {"independent": fm.independent, "ot": fm.ot_coupling}
+
+
+def _fm_fit(model, data, steps, batch_size, lr, seed, progress, desc):
+    """Adam with a cosine-decayed learning rate, batches seeded by ``seed``."""
+    return fit_loss(model, data, TrainConfig(steps=steps, batch_size=batch_size, lr=lr,
+                                             schedule=cosine, seed=seed),
+                    progress=progress, desc=desc)
+
+
+def _name(prefix, cfg, seed):
+    """The naming rule of ``checkpoint_name``: <name>-seed<seed>-<hash of the settings>."""
+    return f"{prefix}-seed{seed}-{checkpoint.config_hash({'config': cfg, 'seed': seed})}"
+
+
+# --- 2D flow matching -------------------------------------------------------------------
+
+
+@dataclass
+class ToyFMConfig:
+    """Flow matching on a 2D toy with chapter 07's FourierTimeMLP and its training budget."""
+    dataset: str = "ring8"
+    path: str = "linear"
+    coupling: str = "independent"
+    source: str | None = None  # a toy's name (e.g. "ring8" for moons -> ring); None: N(0, I)
+    hidden: int = 128
+    depth: int = 3
+    fourier_scale: float = 3.0
+    steps: int = 16000
+    batch_size: int = 256
+    lr: float = 2e-3
+
+
+def build_toy_fm(cfg: ToyFMConfig) -> fm.FlowMatching:
+    net = FourierTimeMLP(2, cfg.hidden, cfg.depth, scale=cfg.fourier_scale)
+    return fm.FlowMatching(net, PATHS[cfg.path](), coupling=COUPLINGS[cfg.coupling],
+                           source=toy(cfg.source) if cfg.source else None)
+
+
+def toy_fm(cfg: ToyFMConfig = ToyFMConfig(), seed: int = 0, progress: bool = False):
+    """A trained 2D flow-matching model (eval, CPU, checkpoint-cached)."""
+    def build():
+        seed_everything(seed)
+        return build_toy_fm(cfg)
+    return checkpoint.cached(_name(f"fm-{cfg.dataset}", cfg, seed), {**dataclasses.asdict(cfg), "seed": seed},
+                  build, lambda m: _fm_fit(m, toy(cfg.dataset), cfg.steps, cfg.batch_size, cfg.lr,
+                                        seed, progress, f"FM {cfg.dataset}"))
+
+
+@dataclass
+class ReflowConfig:
+    """Reflow: a fresh network trained on n_pairs (x0, ODE(x0)) of the teacher; it starts
+    from the teacher's weights (Liu et al. 2023 fine-tune the 1-rectified flow too)."""
+    teacher: ToyFMConfig = field(default_factory=ToyFMConfig)
+    n_pairs: int = 50_000
+    ode_steps: int = 100  # midpoint steps that make the pairs (no call at t = 1, where the
+    solver: str = "midpoint"  # learned field is least accurate)
+    steps: int = 8000
+    batch_size: int = 256
+    lr: float = 5e-4
+
+
+def toy_reflow(cfg: ReflowConfig = ReflowConfig(), seed: int = 0, progress: bool = False):
+    teacher = toy_fm(cfg.teacher, seed, progress)
+
+    def build():
+        seed_everything(seed)
+        model = fm.Reflow(FourierTimeMLP(2, cfg.teacher.hidden, cfg.teacher.depth,
+                                         scale=cfg.teacher.fourier_scale), PATHS[cfg.teacher.path]())
+        model.velocity.load_state_dict(teacher.velocity.state_dict())
+        return model
+
+    def train(model):
+        torch.manual_seed(1000 + seed)
+        pairs = fm.reflow_pairs(teacher, cfg.n_pairs, cfg.ode_steps, fm.SOLVERS[cfg.solver])
+        _fm_fit(model, pairs, cfg.steps, cfg.batch_size, cfg.lr, seed, progress, "reflow")
+    return checkpoint.cached(_name(f"reflow-{cfg.teacher.dataset}", cfg, seed),
+                  {**dataclasses.asdict(cfg), "seed": seed}, build, train)
+
+
+@dataclass
+class ConsistencyConfig:
+    """A consistency model distilled from the trajectories of a trained flow. The teacher
+    is the independent-coupling flow: its marginals are the path's, so re-noising along the
+    path (the second sampling step) lands where the teacher's trajectories pass."""
+    teacher: ToyFMConfig = field(default_factory=ToyFMConfig)
+    N: int = 18
+    n_traj: int = 20_000
+    substeps: int = 6  # midpoint steps between grid times
+    steps: int = 8000
+    batch_size: int = 256
+    lr: float = 5e-4
+
+
+def toy_consistency(cfg: ConsistencyConfig = ConsistencyConfig(), seed: int = 0,
+                    progress: bool = False):
+    teacher = toy_fm(cfg.teacher, seed, progress)
+
+    def build():
+        seed_everything(seed)
+        net = FourierTimeMLP(2, cfg.teacher.hidden, cfg.teacher.depth, scale=cfg.teacher.fourier_scale)
+        net.load_state_dict(teacher.velocity.state_dict())  # f starts as one Euler step to t = 1
+        return fm.ConsistencyModel(net, teacher, cfg.N)
+
+    def train(model):
+        torch.manual_seed(2000 + seed)
+        traj = fm.consistency_trajectories(teacher, cfg.n_traj, cfg.N, cfg.substeps)
+        _fm_fit(model, traj, cfg.steps, cfg.batch_size, cfg.lr, seed, progress, "consistency")
+    return checkpoint.cached(_name(f"cm-{cfg.teacher.dataset}", cfg, seed),
+                  {**dataclasses.asdict(cfg), "seed": seed}, build, train)
+
+
+# --- digits: class-conditional flow matching with label dropout ---------------------------
+
+
+@dataclass
+class DigitsFMConfig:
+    """Conditional flow matching on 8x8 digits with chapter 07's small UNet."""
+    ch: int = 16
+    mults: tuple = (1, 2)
+    p_uncond: float = 0.1
+    steps: int = 1200
+    batch_size: int = 128
+    lr: float = 2e-3
+
+
+def build_digits_fm(cfg: DigitsFMConfig) -> fm.ImageFlowMatching:
+    return fm.ImageFlowMatching(UNet(1, cfg.ch, cfg.mults, emb_dim=4 * cfg.ch, n_classes=10),
+                                shape=(1, 8, 8), n_classes=10, p_uncond=cfg.p_uncond)
+
+
+def digits_fm(seed: int = 0, steps: int | None = None, progress: bool = False):
+    """The chapter's conditional digits flow (eval, CPU, cached); ``sample(n, steps)``
+    returns (n, 1, 8, 8) in [0, 1], with uniform labels unless ``y`` is given."""
+    cfg = DigitsFMConfig(**({} if steps is None else {"steps": steps}))
+
+    def build():
+        seed_everything(seed)
+        return build_digits_fm(cfg)
+    x, y = load_images("digits", "train", labels=True)
+    return checkpoint.cached(_name("fm-digits", cfg, seed), {**dataclasses.asdict(cfg), "seed": seed}, build,
+                  lambda m: _fm_fit(m, (x, y), cfg.steps, cfg.batch_size, cfg.lr, seed, progress,
+                                 "FM digits")).cpu()
+
+
+# --- chapter 07's ring-8 DDPM, cached, for the comparison table ------------------------------
+
+
+def ring_ddpm(seed: int = 0, steps: int | None = None, progress: bool = False):
+    """Chapter 07's ring-8 DDPM (``DDPM_RING``), trained once and cached."""
+    return trained(DDPM_RING, seed, steps if steps is not None else DDPM_RING.config.train.steps,
+                   progress=progress)
+
+
+# --- the settings of the chapter and of the benchmark ---------------------------------------
+
+CM_TIMES = (0.0, 0.9)  # two consistency steps: the second re-noises to t = 0.9, modes well apart
+LOGP_STEPS = 50  # Heun steps of the ODE log-density
+
+
+def ring_configs(smoke: bool = False) -> dict:
+    """The benchmark's ring-8 models: chapter 07's DDPM budget (16,000 steps) for both."""
+    steps = 200 if smoke else 16_000
+    flow = ToyFMConfig(steps=steps)
+    flow_ot = dataclasses.replace(flow, coupling="ot")  # straighter: reflow's teacher
+    return {"ddpm_steps": steps, "fm": flow, "fm_ot": flow_ot,
+            "reflow": ReflowConfig(teacher=flow_ot, steps=100 if smoke else 8000,
+                                   n_pairs=2000 if smoke else 50_000),
+            "cm": ConsistencyConfig(teacher=flow, steps=100 if smoke else 8000,
+                                    n_traj=2000 if smoke else 20_000)}
+
+
+def checkerboard_config(smoke: bool = False) -> ToyFMConfig:
+    """Flow matching on the checkerboard for the likelihood comparison (about 120 s)."""
+    return ToyFMConfig(dataset="checkerboard", steps=200 if smoke else 24_000)
+
+
+def spline_config(smoke: bool = False) -> Recipe:
+    """Chapter 05's spline flow trained for about 120 s."""
+    return SPLINE_CHECKERBOARD.but(steps=100 if smoke else 16_000)
+
+
+def chapter_configs(profile: str | None = None) -> dict:
+    """Chapter 10's models, at fewer training steps than the benchmark's (the chapter says so)."""
+    def p(smoke, lecture):
+        return pick(smoke=smoke, lecture=lecture, profile=profile)
+    flow = ToyFMConfig(steps=p(200, 6000))
+    flow_ot = dataclasses.replace(flow, coupling="ot")
+    return {"fm": flow, "fm_ot": flow_ot, "ddpm_steps": p(200, 6000),
+            "reflow": ReflowConfig(teacher=flow_ot, steps=p(100, 3000), n_pairs=p(2000, 20_000)),
+            "cm": ConsistencyConfig(teacher=flow, steps=p(100, 3000), n_traj=p(2000, 20_000)),
+            "vp": dataclasses.replace(flow, path="vp"),
+            "moons": ToyFMConfig(dataset="ring8", source="two_moons", coupling="ot",
+                                 steps=p(200, 3000)),
+            "checkerboard": ToyFMConfig(dataset="checkerboard", fourier_scale=1.0,
+                                        steps=p(200, 4000)),
+            "spline": SPLINE_CHECKERBOARD.but(steps=p(100, 2000)),
+            "digits_steps": p(30, None)}
+
+
+# === Issue 20, chapter 06: transformers as autoregressive models ==========================
+
+@dataclass
+class TransformerConfig:
+    """A causal transformer over a sequence of K-valued tokens (``gmcourse.transformer``).
+    The defaults: 17-level 8x8 digits in raster order, at about the gated PixelCNN's
+    parameter count (106k against 116k) and training steps."""
+    levels: int = 17
+    shape: tuple = (1, 8, 8)
+    scale: float | None = 16.0   # images in [0, 1]; None: integer tokens (characters)
+    d: int = 64
+    heads: int = 4
+    layers: int = 2
+    dropout: float = 0.1
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        steps=1000, batch_size=64, lr=3e-3, schedule=cosine, seed=0))
+
+
+def _transformer(cfg: TransformerConfig):
+    return ar_transformer(cfg.levels, cfg.shape, cfg.scale, cfg.d, cfg.heads, cfg.layers,
+                          cfg.dropout)
+
+
+TRANSFORMER_DIGITS = Recipe("transformer-digits17", TransformerConfig(), _transformer, digits,
+                            reseed=True, desc="causal transformer", smoke_steps=30)
+
+
+def zen_of_python() -> str:
+    """The Zen of Python (PEP 20), shipped inside the standard library as ``this`` (ROT13)."""
+    with contextlib.redirect_stdout(io.StringIO()):  # importing ``this`` prints it
+        import this
+    return codecs.decode(this.s, "rot13")
+
+
+def characters(text: str) -> list[str]:
+    """The vocabulary: the distinct characters of ``text``, sorted; token k is chars[k]."""
+    return sorted(set(text))
+
+
+def char_windows(text: str, length: int) -> torch.Tensor:
+    """Every window of ``length`` consecutive characters, as tokens: (N, length) long."""
+    chars = characters(text)
+    tokens = torch.tensor([chars.index(c) for c in text])
+    return tokens.unfold(0, length, 1).contiguous()
+
+
+ZEN_CONTEXT = 64
+
+
+def zen_windows() -> torch.Tensor:
+    """The Zen of Python as every window of 64 characters: (793, 64) tokens."""
+    return char_windows(zen_of_python(), ZEN_CONTEXT)
+
+
+TRANSFORMER_ZEN = Recipe(
+    "transformer-zen",
+    TransformerConfig(levels=len(characters(zen_of_python())), shape=(ZEN_CONTEXT,),
+                      scale=None, dropout=0.0,
+                      train=TrainConfig(steps=400, batch_size=32, lr=3e-3, schedule=cosine,
+                                        seed=0)),
+    _transformer, zen_windows, reseed=True,
+    desc="character transformer", smoke_steps=20)
+
+
+# === Issue 20, chapter 08: an energy-based model ==========================================
+
+@dataclass
+class EBMConfig:
+    """An MLP energy on 2D data, trained by contrastive divergence with ``langevin_steps``
+    Langevin steps of size ``eps`` per training step from a replay buffer
+    (``gmcourse.ebm.EBM``); chains start uniform in [-box, box]^2."""
+    hidden: int = 64
+    depth: int = 3
+    box: float = 3.5
+    buffer_size: int = 10_000
+    langevin_steps: int = 20
+    eps: float = 1e-2
+    restart: float = 0.05
+    alpha: float = 0.1
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        steps=2000, batch_size=256, lr=1e-3, seed=0))
+
+
+def _ebm(cfg: EBMConfig):
+    return EBM(MLP(2, 1, cfg.hidden, cfg.depth), 2, cfg.box, cfg.buffer_size,
+               cfg.langevin_steps, cfg.eps, cfg.restart, cfg.alpha)
+
+
+# a ring of 8 Gaussians, radius 2, standard deviation 0.2: exact density, well inside the box
+ebm_target = functools.partial(toy, "ring8", radius=2.0, std=0.2)
+EBM_RING = Recipe("ebm-ring8", EBMConfig(), _ebm, ebm_target, reseed=True,
+                  desc="EBM (contrastive divergence)", smoke_steps=30)
+
+
+# === Issue 20, chapter 04: a learned prior against prior holes ============================
+
+@dataclass
+class MixturePriorVAEConfig(VAEConfig):
+    """``VAEConfig`` with a learned mixture-of-Gaussians prior of K components."""
+    K: int = 16
+
+
+def _mixture_prior_vae(cfg: MixturePriorVAEConfig):
+    base = _vae(cfg)  # the same encoder and decoder (and their initialisation) as VAE_2D
+    return MixturePriorVAE(base.encoder, base.decoder, cfg.latent_dim, cfg.K, cfg.beta)
+
+
+VAE_2D_MIXTURE = Recipe("vae-2d-mixture", MixturePriorVAEConfig(latent_dim=2, likelihood="bernoulli"),
+                        _mixture_prior_vae, digits_binarized, desc="VAE d=2, mixture prior",
+                        smoke_steps=150)
+
