@@ -386,6 +386,7 @@ def dequantized_bits_per_dim(log_p_y, D, K):
 check("05.dequantized_bpd", dequantized_bits_per_dim)
 # hint("05.dequantized_bpd")
 
+# %% [markdown]
 # ## What you should now know
 #
 # * A flow is an invertible map with a tractable Jacobian determinant; the change of

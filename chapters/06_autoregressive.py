@@ -440,8 +440,6 @@ check("06.ancestral_sample", sample)
 # hint("06.ancestral_sample")
 
 # %% [markdown]
-# ## Summary
-
 # ## What you should now know
 #
 # * The chain rule (1) gives an exact likelihood for any ordering; a masked convolution

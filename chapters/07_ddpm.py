@@ -274,14 +274,15 @@ fig.tight_layout()
 # less diverse samples of class $y$. $w = 0$ is the plain conditional model and $w = -1$ the
 # unconditional one.
 #
-# **What to try** (with the slider below the next cell). Start at $w = 0$ and read the
-# title: the share of samples the classifier reads as the requested digit, one column per
-# digit. Move to $w = -1$: the labels are ignored, the columns are a mix of all digits and
-# the share falls to chance. Then step through $w = 1, 2, 4$ and look at one column at a
-# time: the share stays high while the digits in a column grow bolder and more alike, the
-# diversity that guidance gives away. Every $w$ starts from the same noise
-# $x_T$, so a sample that changes identity between two settings was changed by the guidance
-# alone.
+# **What to try** (with the `guidance w` slider below the figure of guided samples). Start
+# at $w = 0$ and read the title: the share of samples the classifier reads as the requested
+# digit, one column per digit. Move to $w = -1$: the labels are ignored, the columns are a
+# mix of all digits and the share falls to chance. Then step through $w = 1, 2, 4$ and look
+# at one column at a time: the share stays high while the digits in a column grow bolder
+# and more alike, the diversity that guidance gives away (the printed mean distance between
+# samples of one digit shrinks, the share of bright pixels grows). Every $w$ starts from the
+# same noise $x_T$, so a sample that changes identity between two settings was changed by
+# the guidance alone.
 
 # %%
 # trained once and cached in data/checkpoints (delete the file to retrain)
@@ -493,6 +494,7 @@ def guided_eps(eps_c, eps_u, w):
 check("07.guided_eps", guided_eps)
 # hint("07.guided_eps")
 
+# %% [markdown]
 # ## What you should now know
 #
 # * The forward process $q(x_t \mid x_{t-1})$ adds Gaussian noise ($\epsilon$ in this chapter

@@ -631,6 +631,7 @@ def dsm_loss(score, x, sigma, z):
 check("08.dsm_loss", dsm_loss)
 # hint("08.dsm_loss")
 
+# %% [markdown]
 # ## What you should now know
 #
 # * The score $\nabla_x \log p$ ignores the normalising constant; Langevin dynamics (3), with

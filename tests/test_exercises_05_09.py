@@ -424,16 +424,20 @@ def test_receptive_field_prompt():
 
 def test_guidance_prompt_matches_the_stored_lecture_run():
     """Chapter 07: the share the prompt reads off the titles falls to chance at w = -1 and
-    stays high for w >= 1 (the lecture run's printed shares; the digits DDPM is too costly
-    to retrain in a unit test)."""
+    stays high for w >= 1, while the samples of one digit grow more alike and bolder (the
+    lecture run's printed numbers; the digits DDPM is too costly to retrain in a unit test)."""
     import re
 
     import nbformat
     book = nbformat.read(ROOT / "chapters" / "07_ddpm.ipynb", as_version=4)
     text = "".join(o.get("text", "") for c in book.cells if c.cell_type == "code"
                    and "guided[w] =" in c.source for o in c.outputs)
-    share = {float(w): float(p) for w, p in
-             re.findall(r"w = +(-?[\d.]+): classified as the requested digit +([\d.]+)%", text)}
-    assert set(share) == {-1.0, 0.0, 1.0, 2.0, 4.0}, text
+    rows = {float(w): (float(p), float(d), float(b)) for w, p, d, b in re.findall(
+        r"w = +(-?[\d.]+): requested digit +([\d.]+)%, +mean distance between samples of one "
+        r"digit ([\d.]+), +pixels above 0.9: ([\d.]+)%", text)}
+    assert set(rows) == {-1.0, 0.0, 1.0, 2.0, 4.0}, text
+    share, spread, bold = ({w: r[i] for w, r in rows.items()} for i in range(3))
     assert share[-1.0] <= 20
     assert all(share[w] >= max(90, share[0.0]) for w in (1.0, 2.0, 4.0))
+    ws = (0.0, 1.0, 2.0, 4.0)
+    assert all(spread[a] > spread[b] and bold[a] < bold[b] for a, b in zip(ws, ws[1:]))
