@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import json
 import pkgutil
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -42,6 +43,28 @@ def _fmt(v) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
     return str(v)
+
+
+
+# --- helpers the benchmarks share ----------------------------------------------------------
+
+def timed(fn):
+    """(fn(), wall seconds)."""
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def mean_se(v):
+    """Mean and standard error of a list of numbers."""
+    return statistics.mean(v), statistics.stdev(v) / len(v) ** 0.5
+
+
+def show(row: dict) -> dict:
+    """Print one row as it is measured (long benchmarks), and return it."""
+    print("  " + "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                           for k, v in row.items()), flush=True)
+    return row
 
 
 def run(name: str, profile: str | None = None, **options) -> list[dict]:

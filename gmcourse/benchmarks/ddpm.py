@@ -12,26 +12,16 @@ Then the digits model: classifier-free guided samples (w = 2) classified as requ
 and the time of one guidance-widget update.
 """
 import statistics
-import time
 
 import matplotlib
 import torch
 
+from ..bench import timed, mean_se
 from ..classifier import digit_classifier
 from ..data import ring8
 from .. import recipes
 from ..divergences import wasserstein, wasserstein_per_batch
 from ..metrics import mode_coverage
-
-
-def _timed(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t0
-
-
-def _mean_se(v):
-    return statistics.mean(v), statistics.stdev(v) / len(v) ** 0.5
 
 
 def _ring_rows(smoke: bool):
@@ -54,11 +44,11 @@ def _ring_rows(smoke: bool):
         w1["data vs data (floor)"] += floor
         for name, draw in samplers.items():
             torch.manual_seed(100 + seed)
-            x, sec = _timed(lambda: draw(model))
+            x, sec = timed(lambda: draw(model))
             seconds[name].append(sec)
             batch_w1 = wasserstein_per_batch(x, refs).tolist()
             w1[name] += batch_w1  # pooled over seeds below
-            mean, se = _mean_se(batch_w1)
+            mean, se = mean_se(batch_w1)
             cov = mode_coverage(x, ring)
             row = {"metric": f"ring8 {name}: mean W1 over {K} batches of {n}", "seed": seed,
                    "value": mean, "se": se, "high_quality": cov.high_quality,
@@ -77,7 +67,7 @@ def _ring_rows(smoke: bool):
          max(r["weight_error"] for r in anc_rows), "target": "<= 0.05"}]
     m_anc = statistics.mean(w1[anc])
     for name, v in w1.items():
-        mean, se = _mean_se(v)
+        mean, se = mean_se(v)
         row = {"metric": f"ring8 W1, all seeds: {name}", "value": mean, "se": se,
                "batches": len(v)}
         if name.startswith("DDIM"):
@@ -99,7 +89,7 @@ def run(profile):
             ("ancestral", 2 if smoke else 10, lambda y: model.sample(len(y), y=y, w=2.0)),
             ("DDIM-50", 2 if smoke else 50, lambda y: model.ddim_sample(len(y), 50, y=y, w=2.0))]:
         y = torch.arange(10).repeat(per_class)
-        x, sec = _timed(lambda: fn(y))
+        x, sec = timed(lambda: fn(y))
         rows.append({"metric": f"digits guided w=2 ({name}, n={len(y)}): requested class", "value":
                      (clf.predict(x) == y).float().mean().item(), "target": ">= 0.90",
                      "seconds": sec})

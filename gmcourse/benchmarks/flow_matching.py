@@ -16,26 +16,16 @@ flow, each trained for about 120 s; criterion <= 3.50 nats (floor log 32 = 3.466
 """
 import math
 import statistics
-import time
 
 import matplotlib
 import torch
 
+from ..bench import timed, mean_se
 from ..classifier import digit_classifier
 from ..data import load_images, ring8, toy
 from ..divergences import wasserstein, wasserstein_per_batch
 from ..metrics import classifier_scores, mode_coverage
 from .. import recipes as rec
-
-
-def _timed(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t0
-
-
-def _mean_se(v):
-    return statistics.mean(v), statistics.stdev(v) / len(v) ** 0.5
 
 
 def ring_samplers(ddpm, flow, reflow, cm):
@@ -58,7 +48,7 @@ def _ring_rows(smoke: bool):
     w1, hq, modes, rates = {}, {}, {}, {}
     rows = []
     for seed in seeds:
-        (ddpm, train_s) = _timed(lambda: rec.ring_ddpm(seed, cfgs["ddpm_steps"]))
+        (ddpm, train_s) = timed(lambda: rec.ring_ddpm(seed, cfgs["ddpm_steps"]))
         flow = rec.toy_fm(cfgs["fm"], seed)
         reflow, cm = rec.toy_reflow(cfgs["reflow"], seed), rec.toy_consistency(cfgs["cm"], seed)
         g = torch.Generator().manual_seed(200 + seed)
@@ -67,7 +57,7 @@ def _ring_rows(smoke: bool):
         w1.setdefault("data vs data (floor)", []).extend(floor)
         for name, (draw, calls) in ring_samplers(ddpm, flow, reflow, cm).items():
             torch.manual_seed(100 + seed)
-            x, sec = _timed(lambda: draw(K * n))
+            x, sec = timed(lambda: draw(K * n))
             batch_w1 = wasserstein_per_batch(x, refs).tolist()
             cov = mode_coverage(x, ring)
             w1.setdefault(name, []).extend(batch_w1)
@@ -81,7 +71,7 @@ def _ring_rows(smoke: bool):
             print(rows[-1], flush=True)
     m_anc = statistics.mean(w1["DDPM ancestral"])
     for name, v in w1.items():
-        mean, se = _mean_se(v)
+        mean, se = mean_se(v)
         row = {"metric": f"ring8, all seeds: {name}, mean W1", "value": mean, "se": se}
         if name in hq:
             row |= {"min_modes": min(modes[name]), "min_high_quality": min(hq[name]),
@@ -106,7 +96,7 @@ def _digits_rows(smoke: bool):
     rows = []
     for name, draw in samplers.items():
         torch.manual_seed(0)
-        x, sec = _timed(lambda: draw(len(x_test)))
+        x, sec = timed(lambda: draw(len(x_test)))
         s = classifier_scores(x_test, x.float().clamp(0, 1), clf)
         rows.append({"metric": f"digits {name}: FID (local classifier)", "value": s["fid"],
                      "precision": s["precision"], "recall": s["recall"],
@@ -120,14 +110,14 @@ def _checkerboard_rows(smoke: bool):
     x = board.sample(2000 if smoke else 5000, generator=torch.Generator().manual_seed(123))
     rows = []
     cfg = rec.checkerboard_config(smoke)
-    (flow, sec) = _timed(lambda: rec.toy_fm(cfg, 0))
+    (flow, sec) = timed(lambda: rec.toy_fm(cfg, 0))
     torch.manual_seed(0)
     nll = -torch.cat([flow.log_prob(b, steps=rec.LOGP_STEPS) for b in x.split(1000)]).mean().item()
     rows.append({"metric": "checkerboard: flow matching ODE test NLL, nats", "value": nll,
                  "target": "<= 3.50", "train_steps": cfg.steps, "seconds": sec})
     print(rows[-1], flush=True)
     spline_recipe = rec.spline_config(smoke)
-    (spline, _), sec = _timed(lambda: rec.train(spline_recipe, steps=spline_recipe.config.train.steps,
+    (spline, _), sec = timed(lambda: rec.train(spline_recipe, steps=spline_recipe.config.train.steps,
                                                 progress=False))
     with torch.no_grad():
         nll = -spline.log_prob(x).mean().item()

@@ -9,6 +9,7 @@ import time
 import matplotlib
 import torch
 
+from ..bench import show
 from ..data import load_images
 from ..metrics import bits_per_dim, independent_pixel_nll
 from .. import recipes
@@ -16,12 +17,6 @@ from ..pixelcnn import (BinaryPixels, GatedPixelCNNNet, PixelCNNNet, input_gradi
                         power_law_exponent, sampling_seconds)
 from ..widgets import update_ms
 from ..figures import draw_receptive_field
-
-
-def _show(row):
-    print("  " + "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                           for k, v in row.items()), flush=True)
-    return row
 
 
 def run(profile):
@@ -32,7 +27,7 @@ def run(profile):
         x_train = load_images("digits", "train", binarize=levels == 2)
         x_test = load_images("digits", "test", binarize=levels == 2)
         base = bits_per_dim(independent_pixel_nll(x_train, x_test, levels=levels), 64)
-        rows.append(_show({"metric": f"{label}: independent pixels, test bits/dim",
+        rows.append(show({"metric": f"{label}: independent pixels, test bits/dim",
                            "value": base}))
         for gated in ([False, True] if levels == 2 else [True]):
             t0 = time.perf_counter()
@@ -40,7 +35,7 @@ def run(profile):
                                      progress=False)
             seconds = time.perf_counter() - t0
             name = "gated PixelCNN" if gated else "PixelCNN"
-            rows.append(_show({"metric": f"{label}: {name}, test bits/dim",
+            rows.append(show({"metric": f"{label}: {name}, test bits/dim",
                                "value": model.bits_per_dim(x_test), "steps": steps,
                                "seconds": seconds}))
 
@@ -51,13 +46,13 @@ def run(profile):
     for s in sides:
         r = sampling_seconds(model, sides=(s,), n=8)[0]
         timings.append(r)
-        rows.append(_show({"metric": f"sampling 8 images of {s}x{s}: seconds",
+        rows.append(show({"metric": f"sampling 8 images of {s}x{s}: seconds",
                            "value": r["seconds"], "seconds": r["seconds"]}))
     pixels = [r["pixels"] for r in timings]
     secs = [r["seconds"] for r in timings]
-    rows.append(_show({"metric": "sampling time ~ pixels^a: fitted a (all sizes)",
+    rows.append(show({"metric": "sampling time ~ pixels^a: fitted a (all sizes)",
                        "value": power_law_exponent(pixels, secs)}))
-    rows.append(_show({"metric": "sampling time ~ pixels^a: fitted a (two largest sizes)",
+    rows.append(show({"metric": "sampling time ~ pixels^a: fitted a (two largest sizes)",
                        "value": power_law_exponent(pixels[-2:], secs[-2:])}))
 
     # the chapter's widget: one update must take < 300 ms
@@ -68,6 +63,6 @@ def run(profile):
     times, _ = update_ms(draw_receptive_field,
                          [{"grads": grads, "row": r, "col": c}
                           for r, c in [(5, 5), (6, 3), (9, 9), (2, 7), (11, 0)]], figsize=(9, 4))
-    rows.append(_show({"metric": "receptive-field widget update: median ms",
+    rows.append(show({"metric": "receptive-field widget update: median ms",
                        "value": statistics.median(times)}))
     return rows

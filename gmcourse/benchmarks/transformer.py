@@ -10,17 +10,11 @@ import math
 import time
 from collections import Counter
 
-import torch
 
+from ..bench import show
 from .. import recipes
 from ..data import load_images
 from ..transformer import parameter_count, sampling_seconds
-
-
-def _show(row):
-    print("  " + "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                           for k, v in row.items()), flush=True)
-    return row
 
 
 def _train(recipe, steps):
@@ -44,18 +38,18 @@ def run(profile):
         steps = 30 if smoke else steps or recipe.config.train.steps
         model, seconds, cpu = _train(recipe, steps)
         models[name] = model
-        rows.append(_show({"metric": f"17-level digits: {name}, test bits/dim",
+        rows.append(show({"metric": f"17-level digits: {name}, test bits/dim",
                            "value": model.bits_per_dim(x_test), "parameters": parameter_count(model),
                            "steps": steps, "seconds": seconds, "cpu_seconds": cpu}))
     model = models["causal transformer"]
 
     # sampling 64 digits of 64 pixels, on the same uniforms, with and without the cache
     r = sampling_seconds(model, n=64, repeats=1 if smoke else 3)
-    rows.append(_show({"metric": "sampling 64 digits, cached: seconds", "value": r["cached"],
+    rows.append(show({"metric": "sampling 64 digits, cached: seconds", "value": r["cached"],
                        "seconds": r["cached"]}))
-    rows.append(_show({"metric": "sampling 64 digits, uncached: seconds",
+    rows.append(show({"metric": "sampling 64 digits, uncached: seconds",
                        "value": r["uncached"], "seconds": r["uncached"]}))
-    rows.append(_show({"metric": "key/value cache speed-up at 64 pixels", "value": r["speedup"],
+    rows.append(show({"metric": "key/value cache speed-up at 64 pixels", "value": r["speedup"],
                        "identical samples": r["identical"]}))
 
     # the same chain rule on text
@@ -65,9 +59,9 @@ def run(profile):
     steps = 20 if smoke else recipes.TRANSFORMER_ZEN.config.train.steps
     zen, seconds, cpu = _train(recipes.TRANSFORMER_ZEN, steps)
     windows = recipes.TRANSFORMER_ZEN.data()
-    rows.append(_show({"metric": "Zen of Python: character frequencies, bits/char",
+    rows.append(show({"metric": "Zen of Python: character frequencies, bits/char",
                        "value": unigram}))
-    rows.append(_show({"metric": "Zen of Python: character transformer, bits/char (train)",
+    rows.append(show({"metric": "Zen of Python: character transformer, bits/char (train)",
                        "value": zen.bits_per_dim(windows), "parameters": parameter_count(zen),
                        "steps": steps, "seconds": seconds, "cpu_seconds": cpu}))
     return rows

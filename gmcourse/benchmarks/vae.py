@@ -5,11 +5,11 @@ codebook use; the latent-traversal widget's draw time.
     17-level digits, discretized-logistic decoder (chapter 09's model)  bits per pixel
 """
 import statistics
-import time
 
 import matplotlib
 import torch
 
+from ..bench import timed
 from ..config import pick
 from ..data import load_images
 from ..metrics import bits_per_dim, independent_pixel_nll
@@ -17,15 +17,9 @@ from .. import recipes
 from ..vae import evaluate
 
 
-def _timed(fn):
-    t0 = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - t0
-
-
 def run(profile):
     def train(recipe):
-        (model, _), sec = _timed(lambda: recipes.train(
+        (model, _), sec = timed(lambda: recipes.train(
             recipe, steps=pick(smoke=100, lecture=None, profile=profile), profile=profile,
             progress=False))
         return model, sec, model_steps(recipe)

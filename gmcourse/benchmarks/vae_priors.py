@@ -7,15 +7,10 @@ import statistics
 
 import torch
 
+from ..bench import show
 from .. import recipes
 from ..data import load_images
 from ..vae_priors import prior_gap
-
-
-def _show(row):
-    print("  " + "  ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                           for k, v in row.items()), flush=True)
-    return row
 
 
 def run(profile):
@@ -39,10 +34,10 @@ def run(profile):
             values["share of prior samples in holes"].append(gap["hole_share"])
             values["test ELBO, nats"].append(elbo)
             values["test IWAE-100, nats"].append(model.iwae(x_test, 100).mean().item())
-            _show({"metric": f"{name}, seed {seed}: KL(p || q)", "value": gap["kl"],
+            show({"metric": f"{name}, seed {seed}: KL(p || q)", "value": gap["kl"],
                    "holes": gap["hole_share"], "ELBO": elbo, "seconds": history.seconds})
         for metric, v in values.items():
-            rows.append(_show({"metric": f"{name}: {metric}", "value": statistics.mean(v),
+            rows.append(show({"metric": f"{name}: {metric}", "value": statistics.mean(v),
                                "spread (std)": statistics.stdev(v) if len(v) > 1 else 0.0,
                                "seeds": len(v)}))
     return rows
