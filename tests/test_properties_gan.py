@@ -5,14 +5,14 @@ import pytest
 import torch
 from torch import nn
 
-from gmcourse.gan import (FGAN, GAN, Hinge, LeastSquares, Minimax, NonSaturating,
-                          rejection_sample)
-from gmcourse.wgan import Wasserstein
+from gmcourse.gan import (FGAN, GAN, R1, Hinge, LeastSquares, Minimax, NonSaturating,
+                          Wasserstein, rejection_sample)
 
 
 def _linear_gan(r1: float) -> GAN:
     torch.manual_seed(0)  # the same G and D whatever r1 is
-    return GAN(nn.Linear(2, 2), nn.Linear(2, 1), NonSaturating(), latent_dim=2, r1=r1)
+    return GAN(nn.Linear(2, 2), nn.Linear(2, 1), NonSaturating(), latent_dim=2,
+               penalty=R1(r1) if r1 else None)
 
 
 @pytest.mark.parametrize("gamma", [0.5, 3.0])
