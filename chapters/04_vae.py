@@ -310,7 +310,7 @@ print(f"independent-pixel baseline: {baseline:.2f} nats")
 # 0.05 nats of KL).
 #
 # At $\beta = 8$ **all** of them are off: total posterior collapse, with this plain MLP
-# decoder. The reconstruction term then equals the independent-pixel baseline (25.20
+# decoder. The reconstruction term then equals the independent-pixel baseline (25.18
 # against 25.21 nats): a decoder that ignores $z$ can do no better than the best model of
 # independent pixels, and that is what it has learned. Collapse therefore needs no
 # powerful decoder: a KL weight large enough that no dimension pays for itself is enough.
@@ -432,8 +432,8 @@ fig.tight_layout()
 
 # %% [markdown]
 # The PixelCNN prior knows which codes go together: the test codes are more likely under it
-# (by about 3 nats per digit), and its samples are digits, at a quarter of the histogram
-# prior's FID. That second stage is what makes VQ-VAE samples good; its likelihood is that
+# (by about 3 nats per digit), and its samples are digits, at under a third of the
+# histogram prior's FID. That second stage is what makes VQ-VAE samples good; its likelihood is that
 # of the codes, not of the pixels, since the decoder is trained by squared error.
 #
 # ## The full profile: MNIST, Fashion-MNIST and CIFAR-10 on a GPU

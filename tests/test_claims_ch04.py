@@ -60,7 +60,7 @@ def test_histogram_prior_log_prob_is_the_sum_of_its_positions(vq_priors):
 
 
 def test_pixelcnn_prior_beats_the_histogram_prior(vq_priors):
-    """About 3 nats per test code map, and a quarter of the histogram prior's FID."""
+    """About 3 nats per test code map, and under a third of the histogram prior's FID."""
     vq, prior, x_test, codes_test = vq_priors
     clf = digit_classifier()
     with torch.no_grad():
@@ -72,4 +72,4 @@ def test_pixelcnn_prior_beats_the_histogram_prior(vq_priors):
     assert 2.5 < nll_hist - nll_pcnn < 4.0
     fid_hist = classifier_scores(x_test, x_hist, clf)["fid"]
     fid_pcnn = classifier_scores(x_test, x_pcnn, clf)["fid"]
-    assert 0.15 < fid_pcnn / fid_hist < 0.35
+    assert 0.15 < fid_pcnn / fid_hist < 1 / 3
