@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import torch
@@ -67,8 +68,12 @@ def save(model: torch.nn.Module, name: str, config, root=None) -> Path:
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     path = _path(name, root)
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Written beside the target, then renamed: a reader (another test process, a second
+    # notebook) sees either no checkpoint or a whole one, never a half-written file.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     torch.save({"state": state, "config": config_dict(config), "sha256": state_hash(state)},
-               path)
+               tmp)
+    os.replace(tmp, path)
     return path
 
 

@@ -267,8 +267,14 @@ def test_check_keeps_the_students_random_state():
     assert torch.equal(torch.rand(3), expected)
 
 
-def test_register_wrong_and_hint(capsys):
-    @register("99.demo_exercise", title="a demo", kind="concept", hint="think of 42")
+def test_register_wrong_and_hint(capsys, monkeypatch):
+    from gmcourse.exercises import core
+    texts = core._texts()
+    monkeypatch.setitem(texts, "99.demo_exercise",
+                        {"title": "a demo", "kind": "concept", "hint": "think\nof  42"})
+    monkeypatch.setitem(texts, "99.x", {"title": "t", "kind": "essay", "hint": "h"})
+
+    @register("99.demo_exercise")
     def _demo(answer):
         if answer != 42:
             raise Wrong(f"expected 42, got {answer}")
@@ -281,15 +287,28 @@ def test_register_wrong_and_hint(capsys):
         out = capsys.readouterr().out
         assert "✓ 99.demo_exercise passed: right" in out
         assert "✗ 99.demo_exercise failed: expected 42, got 41" in out
-        assert "Hint for 99.demo_exercise (a demo): think of 42" in out
+        assert "Hint for 99.demo_exercise (a demo): think of 42" in out  # one paragraph
     finally:
         del REGISTRY["99.demo_exercise"]
-    with pytest.raises(ValueError):
-        register("7.bad key", title="t", kind="code", hint="h")
-    with pytest.raises(ValueError):
-        register("99.x", title="t", kind="essay", hint="h")
+    with pytest.raises(ValueError, match="not of the form"):
+        register("7.bad key")
+    with pytest.raises(ValueError, match="is not one of"):
+        register("99.x")
+    with pytest.raises(ValueError, match="no entry in exercises.toml"):
+        register("99.unwritten")
     with pytest.raises(KeyError):
         check("99.no_such_exercise", 1)
+
+
+def test_every_text_in_the_file_has_its_checker_and_every_checker_its_text():
+    import tomllib
+    from gmcourse.exercises import core
+    with open(core.TEXTS, "rb") as f:
+        texts = tomllib.load(f)
+    assert set(texts) == set(REGISTRY)
+    for key, meta in texts.items():
+        assert set(meta) == {"title", "kind", "hint"}, key
+        assert len(meta["hint"].split()) >= 8, f"{key}: a hint says what to try"
 
 
 def _notebook(tmp_path, name, outputs):

@@ -25,12 +25,7 @@ def _affine_case(seed: int = 0, d: int = 3, n: int = 6):
     return x, mu, L
 
 
-@register("00.affine_log_prob", kind="code",
-          title="log p(x) of the generator x = mu + L z by change of variables, Eq. (1)",
-          hint="Invert the generator: z = L^{-1}(x - mu) (torch.linalg.solve_triangular with "
-               "upper=False solves L z = x - mu for a whole batch if you transpose). Then "
-               "log N(z; 0, I) = -|z|^2/2 - (d/2) log(2 pi), and the volume term is "
-               "-log|det L|, the sum of the logs of L's diagonal for a triangular L.")
+@register("00.affine_log_prob")
 def _affine_log_prob(log_prob):
     x, mu, L = _affine_case()
     d = x.shape[1]
@@ -58,10 +53,7 @@ def _affine_log_prob(log_prob):
     return f"matches MultivariateNormal(mu, scale_tril=L).log_prob on {len(x)} points in 3D"
 
 
-@register("00.lognormal_density", kind="derivation",
-          title="the density of x = exp(m + s z), z ~ N(0, 1), by Eq. (2)",
-          hint="Find f^{-1}(x) first (log undoes exp) and then its derivative; take the log of "
-               "Eq. (2). Both m and s appear in f^{-1}, and the derivative has two factors.")
+@register("00.lognormal_density")
 def _lognormal_density(log_density):
     g = torch.Generator().manual_seed(1)
     for m, s in [(0.3, 0.7), (-0.5, 1.6)]:
@@ -86,10 +78,7 @@ def _lognormal_density(log_density):
 SIGMA_00 = [[4.0, 2.0], [2.0, 10.0]]
 
 
-@register("00.cholesky", kind="derivation",
-          title="the lower-triangular L with L L^T = Sigma for Sigma = [[4, 2], [2, 10]]",
-          hint="Write L = [[a, 0], [b, c]], multiply out L L^T = [[a^2, a b], [a b, b^2 + c^2]] "
-               "and match it entry by entry with Sigma, taking a > 0 and c > 0.")
+@register("00.cholesky")
 def _cholesky(L):
     Sigma = torch.tensor(SIGMA_00, dtype=F64)
     try:

@@ -50,11 +50,7 @@ def _reverse_kl_truth():
             f_divergence_grid(p, q, F_DIVERGENCES["KL"], extent=7, n=160))
 
 
-@register("01.reverse_kl", kind="code",
-          title="a Monte Carlo reverse KL(q || p) that picks the mode-seeking fit",
-          hint="KL(q || p) = E_{x ~ q}[log q(x) - log p(x)]: draw the samples from q "
-               "(q.sample(n)), not from p, and average log q - log p over them. Both p and q "
-               "have .sample(n) and .log_prob(x).")
+@register("01.reverse_kl")
 def _reverse_kl(reverse_kl):
     n = 10_000
     p, fits = reverse_kl_fits()
@@ -96,10 +92,7 @@ def _one_mode_truth(w: float) -> float:
     return f_divergence_grid(_mixture_on_modes(w), q, F_DIVERGENCES["reverse KL"], extent=7, n=280)
 
 
-@register("01.reverse_kl_one_mode", kind="derivation",
-          title="KL(q || p) when q is exactly the left component of a well-separated mixture",
-          hint="Where q has its mass, how large is the other component's density? Write p(x) "
-               "there in terms of q(x) and w, and put it into E_q[log q(x) - log p(x)].")
+@register("01.reverse_kl_one_mode")
 def _reverse_kl_one_mode(kl_on_left_mode):
     for w in (0.2, 0.5, 0.7):
         received = number(call(kl_on_left_mode, w, what="kl_on_left_mode(w)"),
@@ -147,11 +140,7 @@ def _mmd_variants(x, y, h):
     }
 
 
-@register("01.mmd2", kind="code",
-          title="the unbiased MMD^2 with a Gaussian kernel, checked against its closed form",
-          hint="k(x, y) = exp(-|x - y|^2 / (2 h^2)) for all pairs at once: torch.cdist(x, y)**2. "
-               "Unbiased: in the means over pairs (x_i, x_j) and (y_i, y_j) leave out i = j and "
-               "divide by n(n - 1); the cross term -2 E k(x, y) uses all n m pairs.")
+@register("01.mmd2")
 def _mmd2(mmd2):
     g = torch.Generator().manual_seed(2)
     d, h = 2, 1.3
@@ -177,10 +166,7 @@ def _mmd2(mmd2):
             f"({vals.mean().item():.4f} +- {se:.4f}) matches the closed form {truth:.4f}")
 
 
-@register("01.kl_gaussians", kind="derivation",
-          title="KL(N(m1, s1^2) || N(m2, s2^2)) in closed form",
-          hint="KL = E_p[log p(x) - log q(x)] with x ~ N(m1, s1^2). Write both log-densities out; "
-               "you need only E_p[(x - m1)^2] = s1^2 and E_p[(x - m2)^2] = s1^2 + (m1 - m2)^2.")
+@register("01.kl_gaussians")
 def _kl_gaussians(kl_gauss):
     for m1, s1, m2, s2 in [(0.3, 0.5, -1.0, 1.7), (2.0, 2.5, 1.2, 0.8)]:
         received = number(call(kl_gauss, m1, s1, m2, s2, what="kl_gauss(m1, s1, m2, s2)"),

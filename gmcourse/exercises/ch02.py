@@ -25,11 +25,7 @@ def _log_densities(seed: int = 0, n: int = 8):
     return log_p, log_pg
 
 
-@register("02.optimal_discriminator", kind="code",
-          title="D*(x) = p(x) / (p(x) + p_g(x)) from log-densities, stably",
-          hint="Divide the numerator and the denominator by p(x) and write p_g(x)/p(x) with the "
-               "log-densities: the result is a standard function of log p - log p_g. It never "
-               "forms exp() of a log-density, which underflows to 0 far from the data (0/0).")
+@register("02.optimal_discriminator")
 def _optimal_discriminator(d_star):
     log_p, log_pg = _log_densities()
     D = call(d_star, log_p.clone(), log_pg.clone(), what="d_star(log_p, log_pg)")
@@ -65,11 +61,7 @@ def _v_pairs():
             ("two Gaussians 7 apart (nearly disjoint)", near, far)]
 
 
-@register("02.value_at_optimum", kind="code",
-          title="V(D*, G) by quadrature, which must equal 2 JS(p, p_g) - log 4",
-          hint="With D = D*, V = sum_i w_i [p_i log D*_i + p_g,i log(1 - D*_i)] over the grid "
-               "points i with cell area w. log D* = log p - logaddexp(log p, log p_g) and "
-               "log(1 - D*) = log p_g - logaddexp(log p, log p_g): no division needed.")
+@register("02.value_at_optimum")
 def _value_at_optimum(value_at_optimum):
     probe = torch.log(torch.tensor([0.2, 0.3, 0.5], dtype=F64))  # a stub fails fast here
     call(value_at_optimum, probe, probe.flip(0), 1.0, what="value_at_optimum(log_p, log_pg, area)")
@@ -98,11 +90,7 @@ def _value_at_optimum(value_at_optimum):
             "and close to 0 when the supports barely overlap")
 
 
-@register("02.nonsat_gradient", kind="derivation",
-          title="d/dd of the non-saturating generator loss -log sigmoid(d)",
-          hint="d/dd log sigmoid(d) = sigmoid'(d) / sigmoid(d) and sigmoid'(d) = "
-               "sigmoid(d)(1 - sigmoid(d)). Compare with the minimax loss log(1 - sigmoid(d)), "
-               "whose derivative is -sigmoid(d).")
+@register("02.nonsat_gradient")
 def _nonsat_gradient(grad_nonsat):
     d = torch.tensor([-6.0, -2.5, -0.7, 0.0, 0.9, 3.0], dtype=F64)
     received = torch.as_tensor(call(grad_nonsat, d.clone(), what="grad_nonsat(d)"), dtype=F64)

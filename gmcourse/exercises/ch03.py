@@ -60,12 +60,7 @@ def _train_critic(gradient_penalty, steps: int = 300, seed: int = 0):
     return lipschitz_estimate(f, x, y), estimate
 
 
-@register("03.gradient_penalty", kind="code",
-          title="the WGAN-GP penalty lam E (||grad f(x_hat)|| - 1)^2; its critic must be 1-Lipschitz",
-          hint="x_hat = eps x_real + (1 - eps) x_fake with one eps ~ U[0, 1] per sample "
-               "(shape (n, 1)); make x_hat require grad; g = torch.autograd.grad(f(x_hat).sum(), "
-               "x_hat, create_graph=True)[0] (create_graph so the penalty can be trained); "
-               "the norm is over each sample's coordinates (dim=1), the mean over the batch.")
+@register("03.gradient_penalty")
 def _gradient_penalty(gradient_penalty):
     g = torch.Generator().manual_seed(3)
     n, lam = 64, 10.0
@@ -110,11 +105,7 @@ def _w1_quadrature(s1: float, s2: float, n: int = 200_000) -> float:
     return ((s1 - s2) * z).abs().mean().item()
 
 
-@register("03.w1_scales", kind="derivation",
-          title="W1 between N(0, s1^2) and N(0, s2^2) in 1D",
-          hint="In 1D, W1 = int_0^1 |F^-1(u) - G^-1(u)| du (match the quantiles). Here "
-               "F^-1(u) = s1 Phi^-1(u) and G^-1(u) = s2 Phi^-1(u), so W1 = |s1 - s2| E|Z| "
-               "for Z ~ N(0, 1). What is E|Z|?")
+@register("03.w1_scales")
 def _w1_scales(w1):
     for s1, s2 in [(0.5, 2.0), (3.0, 1.2)]:
         received = number(call(w1, s1, s2, what="w1(s1, s2)"), what="w1(s1, s2)")
@@ -129,10 +120,7 @@ def _w1_scales(w1):
     return "W1 = sqrt(2/pi) |s1 - s2|, matching the quantile integral"
 
 
-@register("03.clip_bound", kind="derivation",
-          title="the largest spectral norm of an n_out x n_in layer whose weights are clipped to [-c, c]",
-          hint="Bound the spectral norm by the Frobenius norm, which clipping bounds directly; then "
-               "look for a clipped matrix that reaches that bound (think of a rank-one matrix).")
+@register("03.clip_bound")
 def _clip_bound(clip_bound):
     g = torch.Generator().manual_seed(4)
     for n_out, n_in, c in [(3, 12, 0.01), (64, 64, 0.01), (1, 5, 0.1)]:
@@ -154,11 +142,7 @@ def _clip_bound(clip_bound):
             "is at most 0.64-Lipschitz, so three of them make a critic at most ~0.26-Lipschitz")
 
 
-@register("03.critic_loss", kind="code",
-          title="the critic's loss, to be minimised, from its values on real and fake samples",
-          hint="The critic maximises E_p f - E_{p_g} f, the estimate of W1 in Eq. (2). An "
-               "optimiser minimises, so the loss is that objective with one change. Means, not "
-               "sums, so the loss does not grow with the batch size.")
+@register("03.critic_loss")
 def _critic_loss(critic_loss):
     g = torch.Generator().manual_seed(5)
     f_real = torch.randn(32, 1, generator=g) + 0.7

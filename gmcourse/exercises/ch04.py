@@ -26,11 +26,7 @@ def _kl_case(positive: bool, seed: int = 5):
     return mu, log_var
 
 
-@register("04.kl_normal", kind="derivation",
-          title="KL(N(mu, diag exp(log_var)) || N(0, I)) per example",
-          hint="Start from KL = E_q[log q(z) - log p(z)] in one dimension, using E_q(z - mu)^2 = "
-               "sigma^2 and E_q z^2 = sigma^2 + mu^2. Then: log_var is log sigma^2, not sigma^2 "
-               "and not log sigma; and the latent dimensions are the last axis.")
+@register("04.kl_normal")
 def _kl_normal(kl_to_prior):
     for positive in (True, False):
         mu, lv = _kl_case(positive)
@@ -59,11 +55,7 @@ def _kl_normal(kl_to_prior):
     return "matches torch.distributions.kl_divergence summed over the latent dimensions"
 
 
-@register("04.reparameterize", kind="code",
-          title="z = mu + sigma * eps with sigma = exp(log_var / 2): samples that carry gradients",
-          hint="The only randomness is a standard normal eps of mu's shape (torch.randn_like); "
-               "build z from mu, the standard deviation and eps with ordinary arithmetic so "
-               "autograd sees the path. The standard deviation is not exp(log_var).")
+@register("04.reparameterize")
 def _reparameterize(reparameterize):
     torch.manual_seed(0)
     n = 20_000
@@ -133,12 +125,7 @@ def _elbo_variant(x, W, b, s, m, S, trace=True, kl_sign=-1.0, const=True, s_var=
     return rec + kl_sign * kl
 
 
-@register("04.elbo", kind="code",
-          title="the ELBO of the linear-Gaussian model in closed form: its gap is KL(q || p(z|x))",
-          hint="Write x - W z - b = (x - W m - b) - W (z - m) and take E_q of its squared norm: "
-               "the cross term vanishes, and E_q[(z - m)(z - m)^T] = S leaves a trace. The KL "
-               "of N(m, S) to N(0, I) is the chapter's diagonal formula with tr S and log det S "
-               "in place of the sums.")
+@register("04.elbo")
 def _elbo(elbo):
     x, W, b, s, m, S = _lg_case()
     received = call(elbo, x.clone(), W.clone(), b.clone(), s, m.clone(), S.clone(),
@@ -168,11 +155,7 @@ def _elbo(elbo):
     return "log p(x) - ELBO = KL(q || p(z|x)) on 4 examples, and ELBO = log p(x) at q = p(z|x)"
 
 
-@register("04.iwae", kind="code",
-          title="IWAE_k = log (1/k) sum_i w_i from log-weights (k, B), stably",
-          hint="Take the log of the mean of w_i = exp(log w_i) over the k samples (which axis?). "
-               "For stability pull the largest log-weight out of the sum before exponentiating; "
-               "torch has a function that does exactly this for log-sum-exp.")
+@register("04.iwae")
 def _iwae(iwae_bound):
     g = torch.Generator().manual_seed(7)
     k, B = 6, 4

@@ -52,11 +52,7 @@ def _unpack(out, what):
 
 # --- 05.coupling_logdet -----------------------------------------------------------------
 
-@register("05.coupling_logdet", title="an affine coupling layer and its log-determinant",
-          kind="code",
-          hint="s and t may only see m * x: compute them once, from it. The Jacobian is "
-               "triangular, so its determinant is the product of its diagonal: what is a "
-               "diagonal entry where m = 1, and where m = 0? One log-determinant per example.")
+@register("05.coupling_logdet")
 def _coupling(coupling_forward):
     g = torch.Generator().manual_seed(5)
     B, D = 5, 4
@@ -102,11 +98,7 @@ def _coupling(coupling_forward):
 
 # --- 05.planar_logdet -----------------------------------------------------------------
 
-@register("05.planar_logdet", title="the planar layer's log-determinant, by the matrix "
-          "determinant lemma", kind="derivation",
-          hint="The Jacobian of x + u h(w^T x + b) is I + u (h'(a) w)^T, the identity plus a "
-               "rank-one matrix. The matrix determinant lemma says det(I + a b^T) = 1 + b^T a. "
-               "What is the derivative of tanh, written with tanh itself?")
+@register("05.planar_logdet")
 def _planar(planar_log_det):
     g = torch.Generator().manual_seed(11)
     B, D = 6, 3
@@ -138,11 +130,7 @@ def _planar(planar_log_det):
 
 # --- 05.dequantized_bpd -----------------------------------------------------------------
 
-@register("05.dequantized_bpd", title="bits per dimension of discrete images from a "
-          "dequantized density", kind="derivation",
-          hint="y = (k + u) / K lies in a cell of side 1/K, so a density p(y) turns into a "
-               "probability mass after multiplying by the cell's volume K^(-D). Then convert "
-               "the negative log-probability from nats to bits and divide by D.")
+@register("05.dequantized_bpd")
 def _bpd(dequantized_bits_per_dim):
     g = torch.Generator().manual_seed(17)
     for D, K in ((64, 17), (10, 256)):

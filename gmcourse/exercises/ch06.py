@@ -33,12 +33,7 @@ def _where(rc, i):
     return f"pixel ({r}, {c}) in a row above"
 
 
-@register("06.causal_mask", title="type-A and type-B causal masks, probed by gradients",
-          kind="code",
-          hint="Start from ones(k, k). In raster order the pixels before the centre are every "
-               "row above it (all columns, also those to the right) and the pixels to the left "
-               "in the centre row. Everything below the centre row is later. The two types "
-               "differ in one entry only.")
+@register("06.causal_mask")
 def _causal_mask(causal_mask):
     H = W = 7
     i = (3, 3)  # an output pixel whose window lies inside the image
@@ -88,12 +83,7 @@ def _count(row, col, H, W, R, itself=False, clip=True):
     return (row - lo(row - R)) * cols + (col - lo(col - R)) + int(itself)
 
 
-@register("06.gated_seen", title="how many earlier pixels the gated PixelCNN sees",
-          kind="derivation",
-          hint="How far does the first layer extend the field, and how far each later one? "
-               "The vertical stack reaches the rows above, to both sides; the horizontal stack "
-               "the current row, to the left. With the total reach, count a rectangle plus a "
-               "segment of a row, and remember the image's borders.")
+@register("06.gated_seen")
 def _gated_seen(gated_seen):
     from ..pixelcnn import GatedPixelCNNNet
     for H, W, fk, k, layers, pixels in _GATED_CASES:
@@ -153,10 +143,7 @@ def _procedure_probs(b, A, order, prob=torch.sigmoid, visible_all_zero=False):
     return p
 
 
-@register("06.ancestral_sample", title="ancestral sampling in raster order", kind="code",
-          hint="Start from an all-zero image and fill it in one pixel at a time. Which pixels "
-               "must already hold their values when you read the logit of pixel i, and in which "
-               "order does that put the pixels? A logit is not a probability yet.")
+@register("06.ancestral_sample")
 def _ancestral(sample):
     H, W, n = 2, 3, 20_000
     g = torch.Generator().manual_seed(60)

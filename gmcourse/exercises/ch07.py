@@ -63,10 +63,7 @@ def _tensor(out, what):
 
 # --- 07.q_sample ----------------------------------------------------------------------
 
-@register("07.q_sample", title="the forward process in one jump: q(x_t | x_0)", kind="code",
-          hint="alpha_t = 1 - beta_t and alpha_bar_t is the product of alpha_1 ... alpha_t "
-               "(torch.cumprod). With beta indexed from 0, alpha_bar_t sits at index t - 1. "
-               "x_t is sqrt(alpha_bar_t) x0 plus noise whose *variance* is 1 - alpha_bar_t.")
+@register("07.q_sample")
 def _q_sample(q_sample):
     for seed in (70, 71):
         g, beta, t, x0 = _case(seed)
@@ -98,11 +95,7 @@ def _q_sample(q_sample):
 
 # --- 07.posterior ---------------------------------------------------------------------
 
-@register("07.posterior", title="the posterior q(x_(t-1) | x_t, x_0)", kind="derivation",
-          hint="Bayes: q(x_(t-1) | x_t, x_0) ∝ q(x_t | x_(t-1)) q(x_(t-1) | x_0). Both factors are "
-               "Gaussians in x_(t-1); in the first, x_(t-1) is multiplied by sqrt(alpha_t). "
-               "Precisions add, and the mean is the precision-weighted combination. The "
-               "variance needs alpha_bar_(t-1), the mean both alpha_bar_(t-1) and alpha_t.")
+@register("07.posterior")
 def _posterior(posterior):
     for seed in (72, 73):
         g, beta, t, x0 = _case(seed)
@@ -146,11 +139,7 @@ def _posterior(posterior):
 
 # --- 07.eps_mean ----------------------------------------------------------------------
 
-@register("07.eps_mean", title="the reverse mean written with the predicted noise",
-          kind="derivation",
-          hint="Invert q_sample to get x0 from x_t and eps, put it into the posterior mean of "
-               "07.posterior, and simplify. The result is 1/sqrt(alpha_t) times (x_t minus a "
-               "multiple of eps); alpha_t here is one step's 1 - beta_t, not alpha_bar_t.")
+@register("07.eps_mean")
 def _eps_mean(mean_from_eps):
     for seed in (74, 75):
         g, beta, t, x0 = _case(seed)
@@ -180,10 +169,7 @@ def _eps_mean(mean_from_eps):
 
 # --- 07.guided_eps --------------------------------------------------------------------
 
-@register("07.guided_eps", title="classifier-free guidance as a score", kind="derivation",
-          hint="eps and the score of p_t are related by eps = -sqrt(1 - alpha_bar_t) * score. "
-               "Take the gradient of log [p_t(x | y)^(1 + w) p_t(x)^(-w)]: it is a combination "
-               "of the conditional and the unconditional score with weights that sum to 1.")
+@register("07.guided_eps")
 def _guided(guided_eps):
     from ..data import GaussianMixture
     g = torch.Generator().manual_seed(76)

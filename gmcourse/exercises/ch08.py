@@ -22,11 +22,7 @@ f64 = torch.float64
 
 # --- 08.mixture_score -------------------------------------------------------------------
 
-@register("08.mixture_score", title="the score of a Gaussian mixture", kind="derivation",
-          hint="Differentiate log sum_k w_k N(x; mu_k, sigma_k^2 I). The gradient of the log of "
-               "a sum is a weighted average of the components' own scores, the weights being "
-               "the responsibilities r_k(x) = w_k N_k(x) / p(x). A component's own score "
-               "points from x towards its mean, scaled by one over its variance.")
+@register("08.mixture_score")
 def _mixture_score(mixture_score):
     from ..data import GaussianMixture
     g = torch.Generator().manual_seed(80)
@@ -66,11 +62,7 @@ def _mixture_score(mixture_score):
 
 # --- 08.annealed_langevin --------------------------------------------------------------
 
-@register("08.annealed_langevin", title="annealed Langevin dynamics", kind="code",
-          hint="In which order must the levels come, so that the chains first move freely "
-               "between the modes? The step size is not the same at every level: it scales "
-               "with sigma_i^2, relative to the smallest level. Inside a level, each step is "
-               "Eq. (3) with fresh noise.")
+@register("08.annealed_langevin")
 def _annealed(annealed_langevin):
     from ..score import MixtureScore, geometric_sigmas, mode_weights, two_modes
     p = two_modes()
@@ -147,11 +139,7 @@ def _annealed(annealed_langevin):
 
 # --- 08.dsm_loss ------------------------------------------------------------------------
 
-@register("08.dsm_loss", title="the denoising score-matching loss", kind="code",
-          hint="Perturb the data with the given z. What is the score of the noise kernel "
-               "q(x~ | x) at x~, and what does the weight lambda(sigma) = sigma^2 do to the "
-               "squared difference? A squared norm sums over the data dimensions; the "
-               "expectation averages over the batch.")
+@register("08.dsm_loss")
 def _dsm(dsm_loss):
     g = torch.Generator().manual_seed(81)
     n, d, s0 = 200_000, 3, 1.5  # data x ~ N(0, s0^2 I_d)

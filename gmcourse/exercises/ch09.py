@@ -29,11 +29,7 @@ def _with_moments(n, mu, S, g):
     return mu + z @ torch.linalg.cholesky(S).T
 
 
-@register("09.fid", title="the Fréchet distance between feature sets", kind="code",
-          hint="Fit a Gaussian to each set: the mean over the samples (axis 0) and the d x d "
-               "covariance. FID = |mu_r - mu_g|^2 + Tr(S_r + S_g - 2 (S_r S_g)^(1/2)), where the "
-               "square root is a matrix square root (scipy.linalg.sqrtm, or eigenvalues), not "
-               "an entrywise one.")
+@register("09.fid")
 def _fid(fid):
     from scipy.linalg import sqrtm
     g = torch.Generator().manual_seed(90)
@@ -89,10 +85,7 @@ def _wrong_axis(f_r, f_g):
 
 # --- 09.inception_score ----------------------------------------------------------------
 
-@register("09.inception_score", title="the Inception score", kind="code",
-          hint="The marginal p(y) averages p(y|x) over the samples, not over the classes. The "
-               "KL goes from p(y|x) to p(y), one KL per sample; mind where the exp goes "
-               "relative to the average. 0 log 0 counts as 0: clamp before taking a log.")
+@register("09.inception_score")
 def _inception(inception_score):
     g = torch.Generator().manual_seed(91)
     cases = []
@@ -130,11 +123,7 @@ def _inception(inception_score):
 
 # --- 09.fid_mean_bias ------------------------------------------------------------------
 
-@register("09.fid_mean_bias", title="why FID shrinks with the sample size: the mean term",
-          kind="derivation",
-          hint="The difference of the two sample means is a Gaussian: what are its mean and its "
-               "covariance, given that each mean averages n independent points and the two sets "
-               "are independent? Then E |v|^2 for v ~ N(0, C) follows from the trace of C.")
+@register("09.fid_mean_bias")
 def _fid_bias(mean_term_bias):
     g = torch.Generator().manual_seed(92)
     for n, d in ((10, 3), (50, 5)):

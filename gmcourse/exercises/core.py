@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -74,17 +75,40 @@ class Exercise:
 REGISTRY: dict[str, Exercise] = {}
 
 
-def register(key: str, *, title: str, kind: str, hint: str):
-    """Decorator: register `checker(answer) -> Result | str | None` under `key`."""
+# Titles, kinds and hints are prose: they live in exercises.toml, beside the checkers,
+# where a lecturer can reword a hint without touching code.
+TEXTS = Path(__file__).with_name("exercises.toml")
+
+
+def _texts() -> dict:
+    global _TEXTS
+    if _TEXTS is None:
+        with open(TEXTS, "rb") as f:
+            _TEXTS = tomllib.load(f)
+    return _TEXTS
+
+
+_TEXTS = None
+
+
+def register(key: str):
+    """Decorator: register `checker(answer) -> Result | str | None` under `key`, with the
+    title, kind and hint exercises.toml gives that key."""
     if not KEY.match(key):
         raise ValueError(f"exercise key {key!r} is not of the form 'NN.name'")
-    if kind not in KINDS:
-        raise ValueError(f"exercise kind {kind!r} is not one of {KINDS}")
+    if key not in _texts():
+        raise ValueError(f"exercise {key!r} has no entry in {TEXTS.name}: add its title, "
+                         "kind and hint there")
+    meta = _texts()[key]
+    if meta.get("kind") not in KINDS:
+        raise ValueError(f"exercise {key!r}: kind {meta.get('kind')!r} is not one of {KINDS}")
+    # the file wraps long hints over lines; a hint is one paragraph
+    title, hint = " ".join(meta["title"].split()), " ".join(meta["hint"].split())
 
     def decorate(checker):
         if key in REGISTRY and REGISTRY[key].checker.__qualname__ != checker.__qualname__:
             raise ValueError(f"exercise {key!r} is registered twice")
-        REGISTRY[key] = Exercise(key, title, kind, hint, checker)
+        REGISTRY[key] = Exercise(key, title, meta["kind"], hint, checker)
         return checker
     return decorate
 
