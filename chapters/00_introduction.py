@@ -28,7 +28,7 @@
 import matplotlib.pyplot as plt
 import torch
 
-from gmcourse.config import setup, pick
+from gmcourse.config import setup, pick, run_time
 from gmcourse import data, viz, figures, widgets
 from gmcourse.intro import (AffineFitConfig, dims_for_variance, fit_affine, histogram_check,
                             relative_error, sinh_map)
@@ -276,3 +276,6 @@ check("00.cholesky", L_answer)
 #   $\Sigma$, up to sampling noise and the optimiser's noise.
 # * In one dimension $p_x(x) = p_z(f^{-1}(x))\,\lvert df^{-1}/dx \rvert$: where the map
 #   stretches space the density thins out.
+
+# %%
+run_time()

@@ -41,7 +41,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from gmcourse.config import setup, pick
+from gmcourse.config import setup, pick, run_time
 from gmcourse import figures, widgets
 from gmcourse.data import GaussianMixture, two_gaussians
 from gmcourse.divergences import (F_DIVERGENCES, blurred_lines, f_divergence_grid, kl_grid,
@@ -369,3 +369,6 @@ check("01.mmd2", mmd2_unbiased)
 # | $W_1$, $W_2$ (WGAN) | samples, a transport solve or a critic | covers | $\lvert\theta\rvert$, gradient 1 |
 #
 # Chapters 02 and 03 train the generator of a GAN and a WGAN on exactly these mixtures.
+
+# %%
+run_time()

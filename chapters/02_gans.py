@@ -36,17 +36,15 @@
 # %%
 import inspect
 import math
-import time
 
 import matplotlib.pyplot as plt
 import torch
 
-from gmcourse.config import setup, pick
+from gmcourse.config import setup, pick, run_time
 from gmcourse import data, dirac, figures, gan_experiments as ex, recipes, train, viz, widgets
 from gmcourse.gan import Minimax, NonSaturating
 
 device = setup(seed=0)
-t_chapter = time.perf_counter()
 
 # %% [markdown]
 # ## 1. The optimal discriminator, checked where both densities are known
@@ -173,7 +171,10 @@ for target, (gan, tgt, hist, cov) in vanilla.items():
 #
 # A fair comparison gives every loss the same networks, batch and budget (1,500 steps on
 # the ring) and several seeds, since one GAN run says little: the same recipe can cover
-# all modes on one seed and half of them on the next. Each loss keeps the optimiser its
+# all modes on one seed and half of them on the next. For the same reason the table below
+# is exact only on a machine like the one that printed it, with one torch thread: another
+# thread count or CPU rounds its sums differently, training amplifies the difference, and
+# your per-seed numbers may move while their spread stays. Each loss keeps the optimiser its
 # paper recommends (`recipes.LOSS_RECIPES`): all of them use DCGAN's Adam with
 # $\beta_1 = 0.5$; non-saturating, LSGAN and hinge the plain GAN's learning rate $10^{-3}$,
 # the f-GANs Nowozin et al.'s $2\cdot10^{-4}$ (at $10^{-3}$ the reverse-KL f-GAN's loss
@@ -449,4 +450,4 @@ check("02.nonsat_gradient", grad_nonsat)
 # Chapter 03 replaces the discriminator by a critic of the Wasserstein distance.
 
 # %%
-print(f"chapter run time: {time.perf_counter() - t_chapter:.0f} s")
+run_time()

@@ -33,12 +33,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from gmcourse.config import setup, pick
+from gmcourse.config import setup, pick, run_time
 from gmcourse import data, figures, gan_experiments as ex, nn as gnn, recipes, viz
 from gmcourse.classifier import digit_classifier
 
 device = setup(seed=0)
-t_chapter = time.perf_counter()
 
 # %% [markdown]
 # ## 1. Why a distance instead of a divergence
@@ -334,4 +333,4 @@ check("03.clip_bound", clip_bound)
 #   requested class in the training time printed above.
 
 # %%
-print(f"chapter run time: {time.perf_counter() - t_chapter:.0f} s")
+run_time()

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from ipywidgets import FloatSlider
 
-from gmcourse.config import capped, setup, pick
+from gmcourse.config import capped, setup, pick, run_time
 from gmcourse import data, viz, figures, widgets
 from gmcourse.classifier import digit_classifier
 from gmcourse.metrics import classifier_scores, independent_pixel_nll
@@ -638,3 +638,6 @@ check("04.iwae", iwae_bound)
 #   reported.
 # * VQ-VAE's discrete codes give sharp reconstructions; its samples need a learned prior
 #   over the codes, such as a PixelCNN (commitment weight $\beta_c$, not the beta-VAE's $\beta$).
+
+# %%
+run_time()

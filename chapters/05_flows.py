@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from gmcourse import data, viz, figures, widgets
-from gmcourse.config import capped, get_profile, pick, setup
+from gmcourse.config import capped, get_profile, pick, setup, run_time
 from gmcourse import recipes
 from gmcourse.flows import Flow, InvConv1x1, Planar
 from gmcourse.flows_spline import rq_spline
@@ -400,3 +400,6 @@ check("05.dequantized_bpd", dequantized_bits_per_dim)
 #   coupling, with squeeze and multi-scale split between scales.
 # * Discrete images need dequantization; its Jensen bound gives bits/dim comparable with
 #   discrete models. A good likelihood does not imply good samples.
+
+# %%
+run_time()

@@ -28,7 +28,7 @@ import ipywidgets as w
 import matplotlib.pyplot as plt
 import torch
 
-from gmcourse.config import setup, pick
+from gmcourse.config import setup, pick, run_time
 from gmcourse import pixelcnn, recipes, viz, figures, widgets
 from gmcourse.data import load_images
 from gmcourse.metrics import bits_per_dim, independent_pixel_nll
@@ -451,3 +451,6 @@ check("06.ancestral_sample", sample)
 # * Sampling needs $H W$ sequential passes: the price of an exact autoregressive likelihood.
 # * The same model over a VQ-VAE's code maps is the learned prior that makes VQ-VAE
 #   samples good (chapter 04).
+
+# %%
+run_time()

@@ -16,7 +16,7 @@ import time
 import matplotlib.pyplot as plt
 import torch
 
-from gmcourse.config import capped, setup, pick
+from gmcourse.config import capped, setup, pick, run_time
 from gmcourse import data, diffusion, recipes, viz, figures, widgets
 from gmcourse.bench import format_table
 from gmcourse.classifier import digit_classifier
@@ -510,3 +510,6 @@ check("07.guided_eps", guided_eps)
 # * A trained diffusion model is a prior that can be conditioned after training
 #   (inpainting), and its likelihood is only bounded here (the ELBO); chapter 08 gives the
 #   exact likelihood of its probability-flow ODE.
+
+# %%
+run_time()

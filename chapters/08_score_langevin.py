@@ -16,7 +16,7 @@
 import matplotlib.pyplot as plt
 import torch
 
-from gmcourse.config import setup, pick
+from gmcourse.config import setup, pick, run_time
 from gmcourse import recipes, score as S, sde, viz, figures, widgets
 from gmcourse.data import GaussianMixture, load_images
 from gmcourse.metrics import total_variation
@@ -647,3 +647,6 @@ check("08.dsm_loss", dsm_loss)
 #   probability-flow ODE share the marginals; the ODE gives an exact likelihood of its
 #   continuous-time model, and $\epsilon_\theta = -\sqrt{1-\bar\alpha_t}\, s_\theta$ joins this
 #   chapter to chapter 07.
+
+# %%
+run_time()

@@ -14,7 +14,7 @@ import math
 import matplotlib.pyplot as plt
 import torch
 
-from gmcourse.config import setup, pick
+from gmcourse.config import setup, pick, run_time
 from gmcourse import data, viz
 from gmcourse.classifier import digit_classifier
 from gmcourse.evaluation import (fid_vs_sample_size, matched_moments, matched_moments_scores,
@@ -341,3 +341,6 @@ check("09.fid_mean_bias", mean_term_bias)
 #   fidelity from diversity; recall is what exposes mode collapse.
 # * No family is best at quality, diversity and sampling speed at once: the generative
 #   learning trilemma, measured on one budget and one data set.
+
+# %%
+run_time()

@@ -25,7 +25,7 @@ import time
 import matplotlib.pyplot as plt
 import torch
 
-from gmcourse.config import setup, pick
+from gmcourse.config import setup, pick, run_time
 from gmcourse import data, figures, flow_matching as fm, param, recipes, viz, widgets
 from gmcourse.bench import format_table
 from gmcourse.classifier import digit_classifier
@@ -457,3 +457,6 @@ widgets.live(lambda fig, **kw: figures.draw_flow_sampler(fig, state=state, **kw)
 # at how many Euler steps do both reach all eight modes, and does Heun at half the steps
 # do better or worse? Change `cfgs["fm"]` to the VP path (`path="vp"`) and compare its
 # trajectories with the linear path's.
+
+# %%
+run_time()

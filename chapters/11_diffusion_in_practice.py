@@ -18,7 +18,7 @@ import math
 import matplotlib.pyplot as plt
 import torch
 
-from gmcourse.config import setup, pick
+from gmcourse.config import setup, pick, run_time
 from gmcourse import data, diffusion_edit as E, diffusion_vlb as V, recipes, viz
 from gmcourse.benchmarks.inverse import _scores, tasks
 from gmcourse.classifier import digit_classifier
@@ -199,3 +199,6 @@ fig.tight_layout()
 #   noise codes that can be edited or interpolated (spherically).
 # * One unconditional model is a prior for every linear inverse problem: correct its
 #   prediction onto the measurement at each step and let it fill the null space.
+
+# %%
+run_time()

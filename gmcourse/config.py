@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import random
+import time
 
 import numpy as np
 import torch
@@ -127,10 +128,29 @@ def set_threads(n: int | None = None) -> int:
     return n
 
 
+_STARTED: float | None = None  # when setup() ran: the chapter's clock
+_DEVICE: torch.device | None = None
+
+
 def setup(seed: int = 0, device: str | None = None) -> torch.device:
     """What each chapter's first cell calls: seed, threads, and the device to use."""
+    global _STARTED, _DEVICE
+    _STARTED = time.perf_counter()
     seed_everything(seed)
     set_threads()
     device = get_device(device)
     print(f"profile={get_profile()}  device={device}  threads={torch.get_num_threads()}")
+    _DEVICE = device
     return device
+
+
+def run_time() -> float:
+    """What each chapter's last cell calls: print the seconds since ``setup()`` with the
+    profile, threads and device they were measured with, so a static page says how long
+    the chapter took to run."""
+    if _STARTED is None:
+        raise RuntimeError("run_time() measures from setup(): run the chapter's first cell")
+    seconds = time.perf_counter() - _STARTED
+    print(f"chapter run time: {seconds:.0f} s (profile={get_profile()}, "
+          f"threads={torch.get_num_threads()}, device={_DEVICE})")
+    return seconds

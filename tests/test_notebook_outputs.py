@@ -46,3 +46,17 @@ def test_the_scan_catches_each_problem():
     assert problems(nb("VAE:  57%|#####     | 1710/3000"))
     assert not problems(nb("VAE: 100%|##########| 3000/3000 [00:10<00:00, loss=1.2]"))
     assert not problems(nb("test bits/dim 0.387, 25/25 modes, 96.2% high quality"))
+
+
+CHAPTERS = sorted(ROOT.glob("chapters/[0-9][0-9]_*.ipynb"))
+RUN_TIME = re.compile(r"chapter run time: \d+ s \(profile=lecture, threads=\d+, device=\w+")
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_each_chapter_ends_by_printing_its_lecture_run_time(path):
+    """A static page says how long the chapter took, in which profile, on what."""
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    last = cells[-1]
+    assert "".join(last["source"]).strip() == "run_time()"
+    text = "".join(t for _, t in output_texts({"cells": [last]}))
+    assert RUN_TIME.search(text), f"{path.name}: re-execute it (make notebooks); last output {text!r}"
