@@ -22,6 +22,8 @@ from ..data import ring8
 from .. import recipes
 from ..divergences import wasserstein, wasserstein_per_batch
 from ..metrics import mode_coverage
+from ..widgets import update_ms
+from ..figures import draw_guidance
 
 
 def _ring_rows(smoke: bool):
@@ -96,8 +98,6 @@ def run(profile):
         print(rows[-1], flush=True)
 
     # one update of the chapter's guidance widget
-    from ..widgets import update_ms
-    from ..figures import draw_guidance
     matplotlib.use("Agg")
     samples = {0.0: torch.rand(40, 1, 8, 8)}
     labels = torch.arange(10).repeat(4)

@@ -26,6 +26,8 @@ from ..data import load_images, ring8, toy
 from ..divergences import wasserstein, wasserstein_per_batch
 from ..metrics import classifier_scores, mode_coverage
 from .. import recipes as rec
+from ..figures import draw_flow_sampler, flow_sampler_state
+from ..widgets import update_ms
 
 
 def ring_samplers(ddpm, flow, reflow, cm):
@@ -131,8 +133,6 @@ def run(profile):
     smoke = profile == "smoke"
     rows = _ring_rows(smoke) + _checkerboard_rows(smoke) + _digits_rows(smoke)
 
-    from ..figures import draw_flow_sampler, flow_sampler_state
-    from ..widgets import update_ms
     matplotlib.use("Agg")
     cfgs = rec.ring_configs(smoke)
     state = flow_sampler_state({"independent": rec.toy_fm(cfgs["fm"], 0),

@@ -16,6 +16,8 @@ from .. import recipes
 from ..config import pick
 from ..data import load_images, toy
 from ..metrics import bits_per_dim, independent_pixel_nll
+from ..widgets import update_ms
+from ..figures import draw_flow_stages, flow_stages
 
 
 def _timed(fn):
@@ -61,8 +63,6 @@ def run(profile):
 
     matplotlib.use("Agg")
 
-    from ..widgets import update_ms
-    from ..figures import draw_flow_stages, flow_stages
     stages, sec, _ = _timed(lambda: flow_stages(stage_flow))
     times, _ = update_ms(draw_flow_stages, [{"k": k, "stages": stages} for k in range(len(stages))],
                          figsize=(9, 4.2))

@@ -26,6 +26,12 @@ import time
 
 from ..gan_experiments import coverage_run
 from ..recipes import BEST, VANILLA, but
+from ..gan_experiments import summarise
+from ..recipes import TUNED_STEPS, train_wgan, tuned_wgan
+from ..classifier import digit_classifier
+from .. import recipes
+from ..figures import draw_dirac_gan
+from ..widgets import update_ms
 
 
 def _coverage_rows(profile):
@@ -54,8 +60,6 @@ def _coverage_rows(profile):
 
 
 def _wgan_rows(profile):
-    from ..gan_experiments import summarise
-    from ..recipes import TUNED_STEPS, train_wgan, tuned_wgan
     seeds = [0] if profile == "smoke" else [0, 1, 2]
     rows = []
     for target, steps in TUNED_STEPS.items():
@@ -74,8 +78,6 @@ def _wgan_rows(profile):
 
 def _cgan_row(profile):
     import torch
-    from ..classifier import digit_classifier
-    from .. import recipes
     steps = 100 if profile == "smoke" else recipes.CGAN_DIGITS.config.train.steps
     t0 = time.perf_counter()
     gan, _ = recipes.train(recipes.CGAN_DIGITS, steps=steps, progress=False)
@@ -87,8 +89,6 @@ def _cgan_row(profile):
 
 
 def _widget_row():
-    from ..figures import draw_dirac_gan
-    from ..widgets import update_ms
     times, _ = update_ms(draw_dirac_gan, [{"method": m, "h": 0.3, "gamma": 0.1}
                                           for m in ("simultaneous", "alternating", "rk4")])
     return {"metric": "Dirac-GAN widget update: median ms", "value": statistics.median(times)}

@@ -5,6 +5,8 @@ import time
 import matplotlib
 
 from ..score import Fig3Config, fig3, mode_weights, two_modes
+from ..widgets import update_ms
+from ..figures import draw_annealed_langevin
 
 
 def run(profile):
@@ -32,8 +34,6 @@ def run(profile):
 def widget_rows(repeats: int = 7):
     """Median seconds of one draw of ``draw_annealed_langevin`` (target < 0.3 s)."""
     matplotlib.use("Agg")
-    from ..widgets import update_ms
-    from ..figures import draw_annealed_langevin
 
     rows = []
     for kw in [dict(eps=0.1, steps=50, levels=10), dict(eps=0.1, steps=100, levels=10)]:

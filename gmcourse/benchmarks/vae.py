@@ -15,6 +15,8 @@ from ..data import load_images
 from ..metrics import bits_per_dim, independent_pixel_nll
 from .. import recipes
 from ..vae import evaluate
+from ..widgets import update_ms
+from ..figures import draw_latent_traversal
 
 
 def run(profile):
@@ -72,8 +74,6 @@ def run(profile):
     # the latent-traversal widget: one draw on a trained 2D-latent VAE (short training:
     # the draw time does not depend on how well it is trained)
     matplotlib.use("Agg")
-    from ..widgets import update_ms
-    from ..figures import draw_latent_traversal
     vae2, _ = recipes.train(recipes.VAE_2D, steps=pick(smoke=20, lecture=200, profile=profile),
                             progress=False)
     y_test = load_images("digits", "test", labels=True)[1]

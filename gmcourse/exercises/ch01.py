@@ -87,7 +87,7 @@ def _mixture_on_modes(w: float):
 
 @lru_cache(maxsize=8)
 def _one_mode_truth(w: float) -> float:
-    from ..divergences import F_DIVERGENCES, f_divergence_grid
+    from ..divergences import F_DIVERGENCES, f_divergence_grid  # POT: slow to import
     q = _gaussian([-4.0, 0.0], [[0.25, 0], [0, 0.25]], "left component")
     return f_divergence_grid(_mixture_on_modes(w), q, F_DIVERGENCES["reverse KL"], extent=7, n=280)
 

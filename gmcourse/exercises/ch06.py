@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from .core import Wrong, call, expect, fmt, number, register
+from ..pixelcnn import GatedPixelCNNNet
 
 f64 = torch.float64
 
@@ -85,7 +86,6 @@ def _count(row, col, H, W, R, itself=False, clip=True):
 
 @register("06.gated_seen")
 def _gated_seen(gated_seen):
-    from ..pixelcnn import GatedPixelCNNNet
     for H, W, fk, k, layers, pixels in _GATED_CASES:
         with torch.random.fork_rng():  # leaves the notebook's random state alone
             torch.manual_seed(H + fk + k + layers)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import torch
 
 from .core import Wrong, call, expect, register
+from ..data import GaussianMixture
 
 f64 = torch.float64
 
@@ -171,7 +172,6 @@ def _eps_mean(mean_from_eps):
 
 @register("07.guided_eps")
 def _guided(guided_eps):
-    from ..data import GaussianMixture
     g = torch.Generator().manual_seed(76)
     means = torch.tensor([[-1.5, 0.5], [1.0, 1.5], [0.5, -1.5]], dtype=f64)  # one mode per class
     for ab, w in ((0.6, 2.0), (0.2, 0.5), (0.9, -1.0)):

@@ -16,6 +16,8 @@ import math
 import torch
 
 from .core import Wrong, call, expect, fmt, number, register
+from ..data import GaussianMixture
+from ..score import MixtureScore, geometric_sigmas, mode_weights, two_modes
 
 f64 = torch.float64
 
@@ -24,7 +26,6 @@ f64 = torch.float64
 
 @register("08.mixture_score")
 def _mixture_score(mixture_score):
-    from ..data import GaussianMixture
     g = torch.Generator().manual_seed(80)
     means = torch.tensor([[-2.0, 0.5], [1.5, 1.5], [0.5, -2.0]], dtype=f64)
     stds = torch.tensor([0.6, 1.0, 1.6], dtype=f64)
@@ -64,7 +65,6 @@ def _mixture_score(mixture_score):
 
 @register("08.annealed_langevin")
 def _annealed(annealed_langevin):
-    from ..score import MixtureScore, geometric_sigmas, mode_weights, two_modes
     p = two_modes()
     exact = MixtureScore(p)
     calls = []

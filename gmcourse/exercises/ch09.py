@@ -14,6 +14,7 @@ import math
 import torch
 
 from .core import Wrong, call, expect, number, register
+from ..metrics import frechet_distance
 
 f64 = torch.float64
 
@@ -77,7 +78,6 @@ def _fid(fid):
 def _wrong_axis(f_r, f_g):
     """What torch.cov(features) (rows as variables) gives when n_real = n_fake."""
     try:
-        from ..metrics import frechet_distance
         return frechet_distance(f_r.mean(1), torch.cov(f_r), f_g.mean(1), torch.cov(f_g))
     except Exception:  # noqa: BLE001 - only a guess at a mistake
         return float("nan")
