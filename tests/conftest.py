@@ -24,3 +24,25 @@ def lecture_profile(monkeypatch):
     """Unit tests check the chapters' claims at the lecture profile's settings, even when
     `make test` runs the notebooks (in the same pytest process) in the smoke profile."""
     monkeypatch.setenv("GMCOURSE_PROFILE", "lecture")
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """A chapter that the browser test runs whole (Run All in JupyterLab, failing on any
+    cell's error) is not run a second time by nbval. Only when the browser test is selected
+    (after -m and -k) and can run here; otherwise nbval runs every notebook."""
+    from _chromium import CHROMIUM
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return
+    if not CHROMIUM.exists():
+        return
+    in_lab = {item.callspec.id for item in items
+              if getattr(item, "originalname", None) == "test_chapter_widgets_work_in_jupyterlab"}
+    twice = [item for item in items if item.path.suffix == ".ipynb"
+             and item.path.parent.name == "chapters" and item.path.stem in in_lab]
+    if twice:
+        config.hook.pytest_deselected(items=twice)
+        gone = set(map(id, twice))
+        items[:] = [item for item in items if id(item) not in gone]

@@ -151,7 +151,7 @@ def test_ncsn_learns_the_two_mode_score_and_samples_its_weights():
     """At the chapter's settings (recipes.NCSN_TWO_MODES)."""
     from gmcourse import recipes
     p = two_modes()
-    model, _ = recipes.train(recipes.NCSN_TWO_MODES, profile="lecture", progress=False)
+    model = recipes.trained(recipes.NCSN_TWO_MODES, profile="lecture")  # as test_why_noise
     x = p.sample(2000, torch.Generator().manual_seed(1))
     for sigma in (1.0, 3.0, 10.0):
         xs = x + sigma * torch.randn(x.shape, generator=torch.Generator().manual_seed(2))
