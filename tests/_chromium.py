@@ -29,16 +29,20 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def chromium_problem() -> str | None:
+    """Why the browser cannot be driven here, or None when it can."""
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} not found (Debian/Ubuntu: apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (make install)"
+    return None
+
+
 def require_chromium() -> None:
     """Skip (locally) or fail (under CI) when the browser cannot be driven."""
-    problem = None
-    if not CHROMIUM.exists():
-        problem = f"{CHROMIUM} not found (Debian/Ubuntu: apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is not installed (make install)"
+    problem = chromium_problem()
     if problem:
         if in_ci():
             pytest.fail(f"CI must run the browser tests: {problem}")

@@ -31,12 +31,8 @@ def pytest_collection_modifyitems(config, items):
     """A chapter that the browser test runs whole (Run All in JupyterLab, failing on any
     cell's error) is not run a second time by nbval. Only when the browser test is selected
     (after -m and -k) and can run here; otherwise nbval runs every notebook."""
-    from _chromium import CHROMIUM
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return
-    if not CHROMIUM.exists():
+    from _chromium import chromium_problem
+    if chromium_problem():
         return
     in_lab = {item.callspec.id for item in items
               if getattr(item, "originalname", None) == "test_chapter_widgets_work_in_jupyterlab"}
