@@ -23,6 +23,14 @@
 # Run this chapter top to bottom. The first cell picks the **profile** (`smoke`,
 # `lecture` — the default — or `full`, from the environment variable `GMCOURSE_PROFILE`),
 # the device (a GPU when there is one) and the random seed.
+#
+# The larger models of the lecture profile come trained with the course (the folder
+# `trained/`, trained with exactly the chapters' settings): a chapter loads them, says
+# so in the cell's output, and runs in a few minutes on a laptop. What a chapter trains
+# live, with a progress bar, is what is quick to train or worth watching. Set
+# `GMCOURSE_RETRAIN=1` to train every model on your own machine instead; a changed
+# setting (another seed, more steps) always trains afresh, and keeps the result in
+# `data/checkpoints/` for the next run.
 
 # %%
 import matplotlib.pyplot as plt

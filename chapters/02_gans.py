@@ -178,7 +178,9 @@ for target, (gan, tgt, hist, cov) in vanilla.items():
 # paper recommends (`recipes.LOSS_RECIPES`): all of them use DCGAN's Adam with
 # $\beta_1 = 0.5$; non-saturating, LSGAN and hinge the plain GAN's learning rate $10^{-3}$,
 # the f-GANs Nowozin et al.'s $2\cdot10^{-4}$ (at $10^{-3}$ the reverse-KL f-GAN's loss
-# became infinite on every seed).
+# became infinite on every seed). The 18 runs take about four minutes of one CPU core; the
+# course ships them trained (`trained/`), so the cell below loads them in seconds, and
+# trains only a run whose settings you changed.
 
 # %%
 seeds = pick(smoke=[0], lecture=[0, 1, 2])
@@ -320,7 +322,7 @@ widgets.live(figures.draw_dirac_gan,
 
 # %%
 small_d = recipes.but(recipes.VANILLA, target="ring8", steps=steps_2d, d_hidden=8, d_depth=1)
-gan_s, tgt, hist_s = recipes.train_toy_gan(small_d)
+gan_s, tgt, hist_s = recipes.trained_toy_gan(small_d)
 cov_s = ex.coverage_of(gan_s, tgt)[0]
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
 figures.draw_gan_state(fig, gan_s, tgt, title=f"D: 1 x 8 units\n{cov_s}", ax=axes[0])
@@ -350,7 +352,8 @@ fig.tight_layout()
 #    refers to the generator we sample from.
 # 5. The non-saturating loss and Adam with $\beta_1 = 0.5$ (already used above).
 #
-# On the grid of 25, seed 0 at the benchmark's settings (about a minute); the benchmark
+# On the grid of 25, seed 0 at the benchmark's settings (a minute and a half of training;
+# the trained run ships with the course and loads in a second); the benchmark
 # measures 3 seeds on both targets. Compare the titles: the recipe captures all 25 modes,
 # and already before rejection sampling at least 80% of its samples are high quality
 # (tested); what is left between the modes is thin bridges where the generator's continuous
@@ -360,7 +363,7 @@ fig.tight_layout()
 # %%
 best_cfg = recipes.but(recipes.BEST, target="grid25", steps=pick(smoke=150, lecture=recipes.BEST.train.steps),
                       calibrate=pick(smoke=50, lecture=recipes.BEST.calibrate))
-gan_b, tgt, _ = recipes.train_toy_gan(best_cfg)
+gan_b, tgt, _ = recipes.trained_toy_gan(best_cfg)
 cov_raw = ex.coverage_of(gan_b, tgt)[0]
 cov_drs, rate, x_drs = ex.coverage_of(gan_b, tgt, drs=True)
 fig, axes = plt.subplots(1, 3, figsize=(16, 5.2))

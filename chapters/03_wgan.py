@@ -83,7 +83,7 @@ _ = ax.legend()
 
 # %%
 steps = pick(smoke=60, lecture=recipes.TUNED_STEPS["ring8"])
-runs = {m: recipes.train_wgan(recipes.paper_wgan(m, steps=steps)) for m in ("clip", "gp", "sn")}
+runs = {m: recipes.trained_wgan(recipes.paper_wgan(m, steps=steps)) for m in ("clip", "gp", "sn")}
 live = figures.live_gan(data.ring8(), steps, every=max(1, steps // 4))
 runs["tuned gp"] = recipes.train_wgan(recipes.tuned_wgan("ring8", steps=steps), callback=live)
 
@@ -160,7 +160,7 @@ print(f"exact W1 of samples {fixed['exact_w1']:.3f} (true {fixed['true_w1']:.1f}
 # samples on each):
 
 # %%
-grid = recipes.train_wgan(recipes.tuned_wgan("grid25", steps=pick(smoke=60, lecture=None)))
+grid = recipes.trained_wgan(recipes.tuned_wgan("grid25", steps=pick(smoke=60, lecture=None)))
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
 axes[0].plot(grid["trace"]["step"], grid["trace"]["exact_w1"], "k", label="exact W1 of samples (OT)")
 axes[0].plot(grid["trace"]["step"], grid["trace"]["critic"], "C1", label="critic: E_p f - E_pg f")

@@ -146,8 +146,8 @@ print(f"variance: reparameterisation {rp.var():.2f}, score function {sf.var():.2
 # decoder and drops the KL. Nothing then ties its codes to $\mathcal N(0, I)$.
 
 # %%
-ae, _ = recipes.train(recipes.AUTOENCODER_2D, device=device)
-vae2, hist2 = recipes.train(recipes.VAE_2D, device=device)
+ae = recipes.trained(recipes.AUTOENCODER_2D, device=device, progress=True)
+vae2, hist2 = recipes.trained(recipes.VAE_2D, device=device, progress=True, history=True)
 
 # %%
 torch.manual_seed(0)
@@ -273,7 +273,7 @@ _ = viz.image_grid(rows, nrow=10, ax=ax, title="data / decoder mean / a sample o
 baseline = independent_pixel_nll(x_bin.cpu(), x_bin_test.cpu(), levels=2)
 sweep = {}
 for beta in BETAS:
-    sweep[beta], _ = recipes.train(recipes.VAE_BETA.but(beta=beta), device=device)
+    sweep[beta] = recipes.trained(recipes.VAE_BETA.but(beta=beta), device=device, progress=True)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.5))

@@ -119,7 +119,7 @@ fig.tight_layout()
 
 # %%
 moons = data.toy("two_moons")
-flow_moons, hist_moons = recipes.train(recipes.AFFINE_MOONS)
+flow_moons, hist_moons = recipes.trained(recipes.AFFINE_MOONS, progress=True, history=True)
 
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.6))
 viz.plot_samples(moons.sample(2000), ax=axes[0], title="data", extent=moons.extent, s=1)
@@ -144,8 +144,8 @@ fig.tight_layout()
 # %%
 board = data.toy("checkerboard")
 test_board = board.sample(20_000, generator=torch.Generator().manual_seed(123))
-affine_board, _ = recipes.train(recipes.AFFINE_CHECKERBOARD)
-spline_board, _ = recipes.train(recipes.SPLINE_CHECKERBOARD)
+affine_board = recipes.trained(recipes.AFFINE_CHECKERBOARD, progress=True)
+spline_board = recipes.trained(recipes.SPLINE_CHECKERBOARD, progress=True)
 
 # %%
 with torch.no_grad():
@@ -205,7 +205,7 @@ widgets.live(figures.draw_flow_stages, figsize=(9, 4.2),
 # %%
 ring = data.ring8()
 test_ring = ring.sample(20_000, generator=torch.Generator().manual_seed(123))
-spline_ring, _ = recipes.train(recipes.SPLINE_RING, )
+spline_ring = recipes.trained(recipes.SPLINE_RING, progress=True)
 with torch.no_grad():
     entropy = -ring.log_prob(test_ring.double()).mean().item()
     nll_ring = -spline_ring.log_prob(test_ring).mean().item()

@@ -136,7 +136,7 @@ print(inspect.getsource(diffusion.DDPM.p_step))
 # %%
 T = pick(smoke=100, lecture=1000)  # diffusion steps of the trained models
 toy_recipe = recipes.DDPM_RING.but(T=T)
-toy, toy_hist = recipes.train(toy_recipe)
+toy, toy_hist = recipes.trained(toy_recipe, progress=True, history=True)
 n_toy = pick(smoke=300, lecture=2000)
 torch.manual_seed(1)
 t0 = time.perf_counter()

@@ -182,7 +182,7 @@ widgets.live(figures.draw_annealed_langevin, figsize=(5, 5),
 # We learn the two-mode mixture from samples only, then sample with annealed Langevin.
 
 # %%
-model, history = recipes.train(recipes.NCSN_TWO_MODES)
+model, history = recipes.trained(recipes.NCSN_TWO_MODES, progress=True, history=True)
 x_learned = model.sample(pick(smoke=200, lecture=2000), generator=torch.Generator().manual_seed(3))
 w = S.mode_weights(x_learned, two)
 print(f"learned scores, annealed Langevin: weights {w[0]:.2f} / {w[1]:.2f} (true 0.20 / 0.80)")

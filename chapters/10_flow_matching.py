@@ -349,7 +349,7 @@ board = data.toy("checkerboard")
 flow_cb = recipes.toy_fm(cfgs["checkerboard"], seed=0, progress=True)
 x_cb = board.sample(pick(smoke=200, lecture=2000), generator=torch.Generator().manual_seed(123))
 nll_fm = -flow_cb.log_prob(x_cb, steps=recipes.LOGP_STEPS).mean().item()
-spline, _ = recipes.train(cfgs["spline"], steps=cfgs["spline"].config.train.steps)
+spline = recipes.trained(cfgs["spline"], steps=cfgs["spline"].config.train.steps, progress=True)
 with torch.no_grad():
     nll_spline = -spline.log_prob(x_cb).mean().item()
 print(f"checkerboard test NLL: flow matching ({cfgs['checkerboard'].steps} steps) {nll_fm:.3f}, "

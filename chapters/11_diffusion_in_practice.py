@@ -6,14 +6,19 @@
 # likelihood, so it enters chapter 09's likelihood column. Its deterministic DDIM sampler is an
 # ODE that can be run **backwards**, mapping a real digit to the noise that generates it, which
 # is how diffusion models edit real images. And as a **prior** it solves inverse problems:
-# super-resolution, denoising, deblurring and inpainting, with no retraining.
+# super-resolution, denoising, deblurring and inpainting, with no retraining. Two more ways
+# of using diffusion close the chapter: steering it with a separately trained classifier
+# (**classifier guidance**, against chapter 07's classifier-free guidance), and running it in
+# the latent space of an autoencoder (**latent diffusion**, the design of Stable Diffusion).
 #
 # The code is `gmcourse/diffusion.py` (`DDPM.bound_terms`, `DDPM.nll_bound`,
 # `ImageDDPM.bits_per_dim`) and `gmcourse/diffusion_edit.py` (`invert`, `decode`, `slerp`,
-# `restore`, `denoise`). Every model here is chapter 07's, loaded from the same checkpoint.
+# `restore`, `denoise`), `gmcourse/guidance.py` and `gmcourse/latent_diffusion.py`. The
+# diffusion model of sections 1-4 is chapter 07's, loaded from the same checkpoint.
 
 # %%
 import math
+import time
 
 import matplotlib.pyplot as plt
 import torch
@@ -191,6 +196,176 @@ fig.tight_layout()
 # inpainting has the same limit; more resampling makes the halves fit better, not the guess
 # more often right.)
 #
+# ## 4. Classifier guidance
+#
+# Chapter 07 steered the digits model towards a requested digit with **classifier-free
+# guidance**: the network, trained with label dropout, predicts both $\epsilon_\theta(x_t, y)$
+# and $\epsilon_\theta(x_t)$, and $(1 + w)\,\epsilon_\theta(x_t, y) - w\,\epsilon_\theta(x_t)$
+# samples $p(x \mid y)^{1+w} p(x)^{-w}$. The older route (Dhariwal and Nichol 2021) keeps the
+# diffusion model unconditional and trains a separate **noisy classifier**
+# $p_\phi(y \mid x_t)$ on noised images $x_t \sim q(x_t \mid x_0)$ at every $t$. By Bayes,
+# $\nabla \log p(x_t \mid y) = \nabla \log p(x_t) + \nabla \log p(y \mid x_t)$, and since
+# $\epsilon_\theta = -\sqrt{1 - \bar\alpha_t}\, \nabla \log p(x_t)$ the guided noise
+# prediction with scale $s$ is
+#
+# $$\hat\epsilon(x_t, y) = \epsilon_\theta(x_t) - s \sqrt{1 - \bar\alpha_t}\; \nabla_{x_t} \log p_\phi(y \mid x_t),$$
+#
+# which samples $p(x)\, p_\phi(y \mid x)^s$. Classifier-free guidance is the same thing with
+# the model's *implicit* classifier $p(y \mid x) = p(x \mid y) p(y) / p(x)$:
+# $p(x \mid y)^{1+w} p(x)^{-w} \propto p(x)\, p(y \mid x)^{1+w}$. So the two are compared at
+# **matched strength** $s = 1 + w$, the same power of a classifier (`gmcourse/guidance.py`).
+#
+# The classifier is chapter 04's small CNN with one more input channel, holding the noise
+# level $\sqrt{1 - \bar\alpha_t}$ (`recipes.NOISY_CLASSIFIER_DIGITS`). How well it reads a
+# test digit at each noise level:
+
+# %%
+import ipywidgets as W
+from gmcourse import figures, guidance, widgets
+from gmcourse.benchmarks import guidance as G
+
+noisy = recipes.trained(recipes.NOISY_CLASSIFIER_DIGITS, progress=True)
+x0_model = model.to_model(x_test)
+torch.manual_seed(0)
+for t in (0, 250, 500, 750, 1000):
+    xt = model.q_sample(x0_model, t, torch.randn_like(x0_model))
+    print(f"t = {t:4d} (noise level {model.one_minus_alpha_bar[t].sqrt():.2f}): "
+          f"{100 * noisy.accuracy(xt, t, y_test):5.1f}% of the test digits read correctly")
+
+# %% [markdown]
+# Both guidances on the same DDPM, DDIM with 50 steps, the same starting noise for every
+# row, 300 samples (30 of each digit), scored by the classifier of real digits (requested
+# digit), and by chapter 09's recall and FID against the test digits:
+
+# %%
+ws = pick(smoke=(-1.0, 1.0), lecture=G.W)
+g_rows, g_samples = G.sweep(model, noisy, clf, x_test, ws, n=pick(smoke=20, lecture=300),
+                            steps=steps)
+print(f"{'guidance':16s} {'scale':>6s} {'power of p(y|x)':>16s} {'requested digit':>18s} "
+      f"{'recall':>7s} {'FID':>6s}")
+for r in g_rows:
+    print(f"{r['method']:16s} {r['strength']:6.1f} {r['power']:16.1f} "
+          f"{100 * r['accuracy']:9.1f}% ± {100 * r['accuracy_se']:3.1f} {r['recall']:7.2f} {r['fid']:6.0f}")
+if len(ws) > 2:
+    cfg_row, cg_row = G.matched(g_rows)
+    print(f"\nclassifier-free guidance first reaches 95% at w = {cfg_row['strength']:g}: "
+          f"{100 * cfg_row['accuracy']:.1f}%, recall {cfg_row['recall']:.2f}; classifier "
+          f"guidance at s = {cg_row['strength']:g}: {100 * cg_row['accuracy']:.1f}%, recall "
+          f"{cg_row['recall']:.2f}")
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+for method, style in (("classifier-free", "o-"), ("classifier", "s--")):
+    rs = [r for r in g_rows if r["method"] == method]
+    powers = [r["power"] for r in rs]
+    axes[0].errorbar(powers, [100 * r["accuracy"] for r in rs],
+                     yerr=[100 * r["accuracy_se"] for r in rs], fmt=style, label=f"{method} guidance")
+    axes[1].plot(powers, [r["recall"] for r in rs], style, label=f"{method} guidance")
+axes[0].set(xlabel="strength: power of p(y | x) (s, or 1 + w)", ylabel="requested digit (%)",
+            title="fidelity to the label")
+axes[1].set(xlabel="strength: power of p(y | x) (s, or 1 + w)", ylabel="recall",
+            title="diversity (recall against the test digits)")
+for ax in axes:
+    ax.legend(fontsize=8)
+fig.tight_layout()
+
+# %% tags=["nbval-ignore-output"]
+widgets.live(lambda fig, power: figures.draw_two_guidances(fig, g_samples, power),
+             figsize=(10, 3.4),
+             power=W.SelectionSlider(options=[1 + w for w in ws], value=1.0,
+                                     description="strength"))
+
+# %% [markdown]
+# How to read it. At matched strength **classifier-free guidance steers harder**: it puts
+# 95% of its samples on the requested digit already at $w = 0.5$ (power 1.5), where
+# classifier guidance reaches fewer than 80%; a larger $s$ raises classifier guidance's share
+# steadily, to about 95% at $s = 5$. **Classifier guidance keeps the diversity**: its recall
+# stays near 0.9 over the whole range, while classifier-free guidance's falls to about 0.3 at
+# $w = 4$ (its samples of one digit become nearly alike, as in chapter 07). Two reasons.
+# The noisy classifier is a separate small network: at high noise it reads a third of the
+# digits at $t = 750$ and barely more than chance at $t = T$ (the first table), so in the early steps, where a digit's class is decided,
+# its gradient steers little, and part of what it does steer moves the image towards
+# features the classifier likes, not towards digits (FID rises at power 1). The implicit
+# classifier of classifier-free guidance is the denoiser itself, trained on the same noised
+# images at every level, which is why Ho and Salimans (2022) could drop the second network.
+# With $w = s = 0$ both are the unconditional model (the first two rows are identical).
+#
+# ## 5. Latent diffusion
+#
+# Stable Diffusion (Rombach et al. 2022) does not diffuse pixels. It first trains an
+# **autoencoder** $x \mapsto z \mapsto \hat x$ whose latents are much smaller than the
+# image, freezes it, and trains the DDPM on the latents $z = E(x)/c$ ($c$ scales them to
+# unit variance, so that the forward process ends at $N(0, I)$ as it assumes). Sampling runs
+# the reverse process on $z$ and decodes once. Here the autoencoder is chapter 04's VAE with
+# 16 latent numbers and a KL weight $\beta = 0.1$ (Rombach et al. use $10^{-6}$): the KL keeps
+# the latents near $N(0, I)$; a weight below 1 keeps the reconstructions sharp, and they are
+# the floor under the samples' quality. The DDPM on $z$ has an MLP for $\epsilon_\theta$
+# instead of chapter 07's UNet (`gmcourse/latent_diffusion.py`, `recipes.LATENT_DDPM_DIGITS`).
+
+# %%
+from gmcourse.metrics import classifier_scores
+
+latent, hist_latent = recipes.trained(recipes.LATENT_DDPM_DIGITS, progress=True, history=True)
+_, hist_vae = recipes.trained(recipes.VAE_DIGITS.but(beta=recipes.LATENT_DDPM_DIGITS.config.ae_beta),
+                              history=True)
+_, hist_pixel = recipes.trained(recipes.DDPM_DIGITS, history=True)
+recon = latent.decode(latent.encode(x_test))
+print(f"stage 1, reconstructions of the test digits: FID {classifier_scores(x_test, recon, clf)['fid']:.1f}")
+n_lat = len(x_test)
+rows_lat = []
+for name, m, sampler in [("pixel DDPM (UNet), DDIM 50", model, lambda m: m.ddim_sample(n_lat, 50)),
+                         ("latent DDPM (MLP), DDIM 50", latent, lambda m: m.ddim_sample(n_lat, 50)),
+                         ("latent DDPM (MLP), ancestral 1000", latent, lambda m: m.sample(n_lat))]:
+    torch.manual_seed(0)
+    t0 = time.perf_counter()
+    x_lat = sampler(m)
+    sec = time.perf_counter() - t0
+    s = classifier_scores(x_test, x_lat, clf)
+    rows_lat.append({"model": name, "fid": s["fid"], "recall": s["recall"],
+                     "samples_per_s": n_lat / sec, "samples": x_lat})
+print(f"\n{'model':34s} {'FID':>6s} {'recall':>7s} {'samples/s':>10s}")
+for r in rows_lat:
+    print(f"{r['model']:34s} {r['fid']:6.1f} {r['recall']:7.2f} {r['samples_per_s']:10.0f}")
+print(f"\ntraining (one CPU thread, the machine that trained the shipped models): pixel DDPM "
+      f"{hist_pixel.seconds:.0f} s; latent DDPM {hist_latent.seconds:.0f} s "
+      f"(+ {hist_vae.seconds:.0f} s for its autoencoder)")
+fig, axes = plt.subplots(1, 2, figsize=(10, 2.6))
+for ax, r in zip(axes, rows_lat[:2]):
+    viz.image_grid(r["samples"][:20], nrow=10, ax=ax, pad=1, title=r["model"])
+fig.tight_layout()
+
+# %% [markdown]
+# The autoencoder's reconstructions of the test digits reach a FID of 3: the floor is low.
+# With 50 DDIM steps the latent model matches the pixel model (FID 74 against 77, recall
+# 0.93 against 0.92) at many times its sampling speed (printed: the MLP works on 16
+# numbers, the UNet on 64 pixels), and it trained in half the time (33 s against 66 s, plus
+# 23 s, once, for the autoencoder). Its ancestral sampler is worse (FID 119): every one of
+# its 1,000 steps adds fresh noise to $z$, and what is left of it at the end the decoder
+# turns into blur, while DDIM's deterministic steps add none (a likely reason, not one we
+# measured). Chapter 09's table has both samplers of both models.
+#
+# **On 28x28 MNIST** the latent space pays off more: the UNet of a pixel-space DDPM would
+# work on 784 pixels at every one of its 1,000 steps, which takes hours on a laptop CPU
+# (chapter 07's full profile needs a GPU), while the same two stages as above (a VAE with
+# 16 latent numbers, then the MLP DDPM) train and sample in minutes. The cell runs when
+# MNIST is on disk (downloaded into `data/`, or a folder named by `GMCOURSE_DATA`); without
+# it, it says so (`python -m gmcourse.bench latent_diffusion` prints the same figures).
+
+# %%
+from gmcourse.benchmarks.latent_diffusion import mnist_rows
+
+if data.available("mnist", "test"):
+    print(recipes.data_note("mnist"))
+    mnist_row, = mnist_rows(smoke=pick(smoke=True, lecture=False))
+    print(f"autoencoder {mnist_row['autoencoder_train_s']:.0f} s + latent DDPM "
+          f"{mnist_row['train_s']:.0f} s of training, {mnist_row['n']} samples (DDIM 50) in "
+          f"{mnist_row['sample_s']:.1f} s: {mnist_row['total_s']:.0f} s in all on this CPU")
+    print(f"a classifier of real MNIST digits is {100 * mnist_row['value']:.0f}% sure of its "
+          f"reading of the samples on average ({100 * mnist_row['real_digits']:.0f}% for real "
+          "held-out digits)")
+else:
+    print("MNIST is not on disk (data/ or GMCOURSE_DATA): the MNIST run is skipped")
+
+# %% [markdown]
 # ## What you should now know
 #
 # * A DDPM is a hierarchical VAE with a fixed encoder: its ELBO bounds the likelihood term by
@@ -199,6 +374,11 @@ fig.tight_layout()
 #   noise codes that can be edited or interpolated (spherically).
 # * One unconditional model is a prior for every linear inverse problem: correct its
 #   prediction onto the measurement at each step and let it fill the null space.
+# * Guidance samples $p(x)\,p(y \mid x)^s$: classifier guidance with a classifier trained
+#   on noised images, classifier-free guidance with the model's own implicit classifier
+#   ($s = 1 + w$). Compare them at matched strength, on fidelity and on diversity.
+# * Latent diffusion trains the DDPM on an autoencoder's latents: every step is cheaper, and
+#   the autoencoder's reconstructions bound the quality.
 
 # %%
 run_time()

@@ -35,6 +35,8 @@ Modules (one per topic, read top to bottom):
     param        chapter 10: eps, x0, score and velocity as one model on a Gaussian path
     diffusion_vlb chapter 11: diffusion as a hierarchical VAE, its variational bound
     diffusion_edit chapter 11: DDIM inversion, interpolation, inverse problems
+    guidance     chapter 11: classifier guidance with a classifier of noised images
+    latent_diffusion chapter 11: a DDPM in the latent space of a trained autoencoder
 
   measuring and showing
     metrics      mode coverage on 2D mixtures, FID, precision and recall, baselines

@@ -4,6 +4,14 @@
     load(model, name, config)          verifies hash and config, fills model in place
     cached(name, config, build, train) load when a matching checkpoint exists, else
                                        build, train, save: chapters skip retraining
+    cached_run(...)                    the same, and what training measured (its record)
+
+Two places hold checkpoints: data/checkpoints/ (what this machine trained; not committed)
+and trained/ (the lecture profile's models, committed with the course, so that a chapter
+runs in seconds and shows the same figures on every machine: training amplifies the
+rounding of a sum, which differs with the CPU and its thread count). A checkpoint in
+trained/ is used only when its config matches the recipe exactly, so changing a recipe
+retrains it here; GMCOURSE_RETRAIN=1 ignores trained/ and trains everything.
 
 The hash is SHA-256 over every tensor's name, shape, dtype and bytes, so any change to
 the weights (a corrupt or edited file) is refused with an error saying what to do.
@@ -20,7 +28,9 @@ import torch
 
 from .data import DATA_DIR
 
-CHECKPOINT_DIR = DATA_DIR / "checkpoints"
+# GMCOURSE_CHECKPOINTS: another folder for this machine's checkpoints (a fresh one trains all)
+CHECKPOINT_DIR = Path(os.environ.get("GMCOURSE_CHECKPOINTS", "") or DATA_DIR / "checkpoints")
+SHIPPED_DIR = DATA_DIR.parent / "trained"  # read only: `tools/ship_trained.py` writes it
 
 
 class CheckpointError(RuntimeError):
@@ -64,15 +74,19 @@ def _path(name: str, root) -> Path:
     return Path(root or CHECKPOINT_DIR) / f"{name}.pt"
 
 
-def save(model: torch.nn.Module, name: str, config, root=None) -> Path:
+def save(model: torch.nn.Module, name: str, config, root=None, record=None) -> Path:
+    """``record``: JSON data of what training measured (losses, a trace, its seconds),
+    stored beside the weights so that a loaded model comes with its training curves."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     path = _path(name, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     # Written beside the target, then renamed: a reader (another test process, a second
     # notebook) sees either no checkpoint or a whole one, never a half-written file.
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save({"state": state, "config": config_dict(config), "sha256": state_hash(state)},
-               tmp)
+    blob = {"state": state, "config": config_dict(config), "sha256": state_hash(state)}
+    if record is not None:
+        blob["record"] = json.dumps(record, default=_name_of)
+    torch.save(blob, tmp)
     os.replace(tmp, path)
     return path
 
@@ -83,27 +97,67 @@ def load(model: torch.nn.Module, name: str, config=None, root=None) -> torch.nn.
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint {path}; train the model and save() it first")
     blob = torch.load(path, map_location="cpu", weights_only=True)
+    where = f"{path.parent.name}/{path.name}"  # no machine path: messages reach notebooks
     if state_hash(blob["state"]) != blob["sha256"]:
-        raise CheckpointError(f"{path} does not match its content hash (corrupt or edited); "
+        raise CheckpointError(f"{where} does not match its content hash (corrupt or edited); "
                               "delete it and retrain, or restore the original file")
     if config is not None and blob["config"] != config_dict(config):
-        raise CheckpointError(f"{path} was trained with config {blob['config']}, not "
+        raise CheckpointError(f"{where} was trained with config {blob['config']}, not "
                               f"{config_dict(config)}; delete it or pass the matching config")
     model.load_state_dict(blob["state"])
     return model
 
 
-def cached(name: str, config, build, train, root=None) -> torch.nn.Module:
-    """``build()`` a model, then load a matching checkpoint or ``train(model)`` and save."""
+def record(name: str, root=None):
+    """The record saved with checkpoint ``name`` (None when it has none)."""
+    blob = torch.load(_path(name, root), map_location="cpu", weights_only=True)
+    return json.loads(blob["record"]) if "record" in blob else None
+
+
+def _shipped(name: str, root) -> Path | None:
+    if root is not None or os.environ.get("GMCOURSE_RETRAIN", "") not in ("", "0"):
+        return None
+    path = _path(name, SHIPPED_DIR)
+    return path if path.exists() else None
+
+
+def cached_run(name: str, config, build, train, root=None, need_record: bool = True,
+               verbose: bool = True):
+    """``build()`` a model, then load a matching checkpoint (this machine's, else the one
+    shipped in trained/) or ``train(model)`` and save it to data/checkpoints.
+
+    ``train(model)`` may return a record (JSON data); returns ``(model, record)``. With
+    ``need_record``, a checkpoint saved without one counts as missing; ``verbose=False``
+    leaves out the line that says which file was loaded."""
     model = build()
-    path = _path(name, root)
-    if path.exists():
+    places = [(_path(name, root), root, "loaded checkpoint {} (delete it to retrain)", "")]
+    shipped = _shipped(name, root)
+    if shipped is not None:
+        places.append((shipped, SHIPPED_DIR, "loaded {}, trained with the course's settings "
+                       "and shipped in trained/ (GMCOURSE_RETRAIN=1 trains it here instead)",
+                       "the shipped "))
+    for path, where, said, which in places:
+        if not path.exists():
+            continue
         try:
-            load(model, name, config, root)
-            print(f"loaded checkpoint {path.name} (delete it to retrain)")
-            return model.eval()
+            load(model, name, config, where)
         except CheckpointError as e:
-            print(f"not using {path.name}: {e}")
-    train(model)
-    save(model, name, config, root)
-    return model.eval()
+            # the message names the file by name only: no machine path in a notebook output
+            print(f"not using {which}{path.name}: {e}")
+            continue
+        rec = record(name, where)
+        if rec is None and need_record:
+            continue  # saved before records were kept: train again to get the curves
+        if verbose:
+            print(said.format(path.name))
+        return model.eval(), rec
+    rec = train(model)
+    if hasattr(rec, "__dataclass_fields__"):
+        rec = dataclasses.asdict(rec)
+    save(model, name, config, root, record=rec)
+    return model.eval(), rec
+
+
+def cached(name: str, config, build, train, root=None) -> torch.nn.Module:
+    """``cached_run`` without the record: the model."""
+    return cached_run(name, config, build, train, root, need_record=False)[0]

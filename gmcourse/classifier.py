@@ -1,4 +1,5 @@
-"""A classifier of real digits, trained once per process and reused by several chapters.
+"""A classifier of real digits, trained once (checkpoint-cached, shipped in trained/) and
+reused by several chapters.
 
 It judges conditional samples ("is this generated 3 classified as a 3?") and gives the
 feature space of the evaluation chapter's FID with a local classifier.
@@ -10,6 +11,7 @@ from functools import lru_cache
 import torch
 import torch.nn.functional as F
 
+from . import checkpoint
 from .config import seed_everything
 from .data import load_images
 from .nn import ConvClassifier
@@ -38,9 +40,16 @@ def digit_classifier(dataset: str = "digits", steps: int = 1500, seed: int = 0,
 
     On scikit-learn's digits it reaches about 98% test accuracy in a few seconds of CPU.
     """
-    seed_everything(seed)
-    x, y = load_images(dataset, split, labels=True, limit=limit)
-    model = DigitClassifier()
-    fit(model, (x, y), TrainConfig(steps=steps, batch_size=128, lr=2e-3), progress=progress,
-        desc=f"{dataset} classifier")
-    return model.eval().requires_grad_(False)
+    key = {"dataset": dataset, "steps": steps, "seed": seed, "split": split, "limit": limit,
+           "batch_size": 128, "lr": 2e-3}
+
+    def build():
+        seed_everything(seed)
+        return DigitClassifier()
+
+    def train(model):
+        x, y = load_images(dataset, split, labels=True, limit=limit)
+        fit(model, (x, y), TrainConfig(steps=steps, batch_size=128, lr=2e-3),
+            progress=progress, desc=f"{dataset} classifier")
+    name = f"classifier-{dataset}-seed{seed}-{checkpoint.config_hash(key)}"
+    return checkpoint.cached(name, key, build, train).eval().requires_grad_(False)

@@ -57,6 +57,9 @@ FAMILIES = [
     Entry("DDPM (1000 steps)", recipes.DDPM_DIGITS, "07", likelihood=diffusion_vlb.bits_per_dim),
     Entry("DDIM (50 steps)", recipes.DDPM_DIGITS, "07", sampler="ddim_sample",
           sampler_kwargs={"steps": 50}, likelihood=False),
+    Entry("latent DDPM (1000 steps)", recipes.LATENT_DDPM_DIGITS, "11", likelihood=False),
+    Entry("latent DDIM (50 steps)", recipes.LATENT_DDPM_DIGITS, "11", sampler="ddim_sample",
+          sampler_kwargs={"steps": 50}, likelihood=False),
     Entry("score (annealed Langevin)", recipes.NCSN_DIGITS, "08", likelihood=False),
 ]
 

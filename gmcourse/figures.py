@@ -294,6 +294,16 @@ def draw_guidance(fig, samples: dict, labels, w: float, classifier=None):
     ax.set_title(title)
 
 
+def draw_two_guidances(fig, samples: dict, power: float, per_digit: int = 3):
+    """Chapter 11: samples of classifier-free and classifier guidance at one strength
+    (``samples[method, power]`` (n, 1, H, W), labels 0..9 in turn), ``per_digit`` rows each."""
+    axes = fig.subplots(1, 2)
+    for ax, method in zip(axes, ("classifier-free", "classifier")):
+        x = samples[method, power][:10 * per_digit]
+        image_grid(x, nrow=10, ax=ax, pad=1)
+        ax.set_title(f"{method} guidance, power {power:g}\n(columns: requested digit 0-9)",
+                     fontsize=9)
+
 
 # --- chapter 08 ----------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from .config import seed_everything
 from .data import GaussianMixture, two_gaussians
 from .divergences import wasserstein
 from .gan import GAN, NonSaturating, optimal_discriminator, rejection_sample
-from .recipes import ToyGANConfig, but, train_toy_gan
+from .recipes import ToyGANConfig, but, train_toy_gan, trained_toy_gan
 from .metrics import mode_coverage
 from .nn import MLP
 from .train import Game, TrainConfig, TrainingDiverged, fit_adversarial, linear_decay
@@ -105,8 +105,8 @@ def loss_comparison(recipes: dict, seeds=(0, 1, 2), steps: int = 1500, target: s
         out[name] = []
         for seed in seeds:
             cfg = but(base, target=target, steps=steps, seed=seed)
-            try:
-                gan, tgt, _ = train_toy_gan(cfg, progress=progress)
+            try:  # a run trained before (or shipped in trained/) loads without a word
+                gan, tgt, _ = trained_toy_gan(cfg, progress=progress, verbose=False)
                 out[name].append({"gan": gan, "target": tgt, "diverged": None,
                                   "coverage": coverage_of(gan, tgt)[0]})
             except TrainingDiverged as e:

@@ -66,11 +66,12 @@ class ConvClassifier(nn.Module):
     evaluation chapter uses as the feature space of its local FID.
     """
 
-    def __init__(self, n_classes: int = 10, channels: int = 32, feat_dim: int = 64):
+    def __init__(self, n_classes: int = 10, channels: int = 32, feat_dim: int = 64,
+                 in_ch: int = 1):
         super().__init__()
         c = channels
         self.body = nn.Sequential(
-            nn.Conv2d(1, c, 3, padding=1), nn.SiLU(),
+            nn.Conv2d(in_ch, c, 3, padding=1), nn.SiLU(),
             nn.Conv2d(c, 2 * c, 3, padding=1, stride=2), nn.SiLU(),  # H -> H/2
             nn.Conv2d(2 * c, 2 * c, 3, padding=1), nn.SiLU(),
             nn.AdaptiveAvgPool2d(2), nn.Flatten(),  # (B, 2c, H/2, W/2) -> (B, 8c)

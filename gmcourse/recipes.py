@@ -53,12 +53,15 @@ from .flows import realnvp_2d
 from .flows_image import glow
 from .flows_spline import spline_flow_2d
 from .gan import FGAN, GAN, R1, Hinge, LeastSquares, Minimax, NonSaturating, SpectralNorm
-from .metrics import mode_coverage
-from .nn import MLP, DCDiscriminator, DCGenerator, FourierTimeMLP, TimeMLP, UNet
+from .guidance import NoisyClassifier
+from .latent_diffusion import LatentDiffusion
+from .metrics import ModeCoverage, mode_coverage
+from .nn import (MLP, ConvClassifier, DCDiscriminator, DCGenerator, FourierTimeMLP, TimeMLP,
+                 UNet)
 from .pixelcnn import BinaryPixels, LevelPixels, pixelcnn
 from .score import NCSN, Flat, geometric_sigmas, two_modes
 from .transformer import ar_transformer
-from .train import (Game, History, TrainConfig, constant, cosine, fit as fit_loss, fit_adversarial,
+from .train import (Game, History, TrainConfig, TrainingDiverged, constant, cosine, fit as fit_loss, fit_adversarial,
                     linear_decay, rmsprop)
 from .vae import IWAE, build_vae
 from .vae_priors import MixturePriorVAE
@@ -178,19 +181,22 @@ def checkpoint_name(recipe: Recipe, seed: int = 0) -> tuple[str, dict]:
 
 
 def trained(recipe: Recipe, seed: int = 0, steps: int | None = None, *, device=None,
-            progress: bool = False, profile: str | None = None) -> nn.Module:
+            progress: bool = False, profile: str | None = None, history: bool = False):
     """The model of ``recipe`` trained for ``steps`` (see ``for_profile``), loaded from
     its checkpoint when one exists, else trained and saved. Eval mode, on ``device``
-    (default CPU)."""
+    (default CPU). With ``history``: ``(model, history)``, the training curves stored with
+    the checkpoint (a checkpoint without them is trained again)."""
     recipe = for_profile(recipe, steps, profile)
     if recipe.config.train.budget_s is not None:
         raise ValueError(f"{recipe.name}: a time budget (budget_s) trains as many steps as the "
                          "machine allows, which no checkpoint name records; use recipes.train")
     cfg = _configured(recipe, seed)
     name, key = checkpoint_name(recipe, seed)
-    model = checkpoint.cached(name, key, lambda: _build(recipe, cfg, seed, device),
-                              lambda m: _fit(recipe, m, cfg, seed, progress))
-    return model.to(device or "cpu").eval()
+    model, rec = checkpoint.cached_run(name, key, lambda: _build(recipe, cfg, seed, device),
+                                       lambda m: _fit(recipe, m, cfg, seed, progress),
+                                       need_record=history)
+    model = model.to(device or "cpu").eval()
+    return (model, History(**rec)) if history else model
 
 
 # --- data -------------------------------------------------------------------------------
@@ -210,6 +216,11 @@ def digits_labelled():
 
 def mnist():
     return load_images("mnist", "train")
+
+
+def _part_of(name: str):
+    """The images of ``name`` a full-profile model trains on (``train_part``, below)."""
+    return train_part(name)
 
 
 def mnist_dynamic():
@@ -474,6 +485,72 @@ DDPM_DIGITS = Recipe("ddpm-digits", ImageDDPMConfig(), _image_ddpm, digits_label
                      reseed=True, desc="DDPM digits", smoke_steps=30)
 
 
+@dataclass
+class NoisyClassifierConfig:
+    """Classifier guidance's p_phi(y | x_t) on the digits DDPM's forward process."""
+    T: int = 1000
+    schedule: str = "cosine"
+    channels: int = 32
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        steps=3000, batch_size=128, lr=2e-3, schedule=cosine))
+
+
+def _noisy_classifier(cfg: NoisyClassifierConfig):
+    process = ImageDDPM(nn.Identity(), SCHEDULES[cfg.schedule](cfg.T), shape=(1, 8, 8))
+    return NoisyClassifier(ConvClassifier(10, cfg.channels, in_ch=2), process)
+
+
+@dataclass
+class LatentDDPMConfig:
+    """A DDPM on the latents of chapter 09's VAE (``VAE_DIGITS``) trained with KL weight
+    ``ae_beta``, eps_theta an MLP on the d = 16 latent numbers. beta = 0.1 (Rombach et al.
+    use 1e-6): the KL keeps the latents near N(0, I), and a weight below 1 keeps the
+    reconstructions sharp (on the test digits FID 3 at 0.1 against 32 at 1; the decoder
+    is the floor under the samples' quality)."""
+    ae_beta: float = 0.1
+    autoencoder: str = "digits"  # a key of LATENT_AUTOENCODERS
+    T: int = 1000
+    schedule: str = "cosine"
+    hidden: int = 256
+    depth: int = 2
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(
+        steps=3000, batch_size=256, lr=2e-3, schedule=cosine))
+
+
+def _latent_ddpm(cfg: LatentDDPMConfig):
+    stage1 = LATENT_AUTOENCODERS[cfg.autoencoder].but(beta=cfg.ae_beta)
+    ae = trained(stage1, progress=True)  # stage 1, cached
+    d = stage1.config.latent_dim
+    return LatentDiffusion(ae, DDPM(TimeMLP(d, cfg.hidden, cfg.depth), SCHEDULES[cfg.schedule](cfg.T),
+                                    shape=(d,)))
+
+
+def _fit_latent(model, data, cfg, *, progress=True, desc=None, callback=None) -> History:
+    model.fit_scale(data)  # c from the training latents, before the prior sees them
+    return fit_loss(model, data, cfg.train, progress=progress, desc=desc, callback=callback)
+
+
+# Stage 1 on 28x28 MNIST (when it is on disk): the same VAE, 784 pixels, 16 latent numbers
+VAE_MNIST_LATENT = vae_recipe("vae-mnist-latent", data=functools.partial(_part_of, "mnist"),
+                              reseed=True, latent_dim=16, hidden=512, likelihood="bernoulli",
+                              shape=(1, 28, 28), beta=0.1, steps=2000, batch_size=128)
+LATENT_AUTOENCODERS = {"digits": VAE_DIGITS, "mnist": VAE_MNIST_LATENT}
+
+# chapter 11 and 09: stage 2 of latent diffusion; ``.sample(n)`` (n, 1, 8, 8) in [0, 1]
+LATENT_DDPM_DIGITS = Recipe("latent-ddpm-digits", LatentDDPMConfig(), _latent_ddpm, digits,
+                            fit=_fit_latent, reseed=True, desc="latent DDPM", smoke_steps=30)
+# the same on MNIST: (n, 1, 28, 28); trains and samples on a laptop CPU in minutes
+LATENT_DDPM_MNIST = Recipe("latent-ddpm-mnist", LatentDDPMConfig(autoencoder="mnist"),
+                           _latent_ddpm, functools.partial(_part_of, "mnist"), fit=_fit_latent,
+                           reseed=True, desc="latent DDPM (MNIST)", smoke_steps=30)
+
+
+# chapter 11: guides DDPM_DIGITS (same T and schedule) towards a requested digit
+NOISY_CLASSIFIER_DIGITS = Recipe("noisy-classifier-digits", NoisyClassifierConfig(),
+                                 _noisy_classifier, digits_labelled, reseed=True,
+                                 desc="classifier of noised digits", smoke_steps=30)
+
+
 def ddpm_images(name: str, split: str = "train", limit: int | None = None, **settings) -> Recipe:
     """The conditional DDPM on 28x28 (or 32x32 colour) images: a wider UNet (the full
     profile, meant for a GPU; ``split``, ``limit`` and ``settings`` shrink it for a CPU)."""
@@ -590,11 +667,7 @@ def toy_gan(cfg: ToyGANConfig) -> GAN:
                constraint=SpectralNorm() if cfg.sn else None)
 
 
-def train_toy_gan(cfg: ToyGANConfig, progress: bool = True, callback=None):
-    """Train one recipe; returns (gan, target, history)."""
-    seed_everything(cfg.seed)
-    target = TARGETS[cfg.target]()
-    gan = toy_gan(cfg)
+def _fit_toy_gan(gan: GAN, target, cfg: ToyGANConfig, progress: bool, callback) -> History:
     hist = fit_adversarial(gan, target, cfg.train, Game(n_critic=cfg.n_critic),
                            progress=progress, callback=callback, desc=f"GAN on {cfg.target}")
     if cfg.calibrate:
@@ -603,7 +676,38 @@ def train_toy_gan(cfg: ToyGANConfig, progress: bool = True, callback=None):
         fit_adversarial(gan, target, replace(cfg.train, steps=cfg.calibrate, lr=cfg.train.lr / 4,
                                              schedule=constant),
                         Game(train_generator=False), progress=progress, desc="calibrating D")
-    return gan, target, hist
+    return hist
+
+
+def train_toy_gan(cfg: ToyGANConfig, progress: bool = True, callback=None):
+    """Train one recipe; returns (gan, target, history)."""
+    seed_everything(cfg.seed)
+    target = TARGETS[cfg.target]()
+    gan = toy_gan(cfg)
+    return gan, target, _fit_toy_gan(gan, target, cfg, progress, callback)
+
+
+def trained_toy_gan(cfg: ToyGANConfig, progress: bool = True, verbose: bool = True):
+    """``train_toy_gan`` through a checkpoint (with its history): a run the chapter shows
+    finished loads in a second. Raises ``TrainingDiverged`` again for a run that diverged.
+    ``verbose=False``: no line saying which checkpoint was loaded."""
+    target = TARGETS[cfg.target]()
+
+    def build():
+        seed_everything(cfg.seed)
+        return toy_gan(cfg)
+
+    def fit(gan):
+        try:
+            return _fit_toy_gan(gan, target, cfg, progress, None)
+        except TrainingDiverged as e:
+            return {"diverged": str(e)}
+    key = checkpoint.config_dict(cfg)
+    gan, rec = checkpoint.cached_run(
+        f"gan-{cfg.target}-{checkpoint.config_hash(key)}", key, build, fit, verbose=verbose)
+    if "diverged" in rec:
+        raise TrainingDiverged(rec["diverged"])
+    return gan, target, History(**rec)
 
 
 VANILLA = ToyGANConfig()
@@ -682,17 +786,15 @@ def tuned_wgan(target: str = "ring8", seed: int = 0, steps: int | None = None) -
                   trace_every=50 if target == "ring8" else 200)
 
 
-def train_wgan(run: WGANRun, callback=None, progress: bool = True) -> dict:
-    """Train a WGAN; record the critic's estimate and the exact W1 while training.
-
-    Returns the model, the target, the trace (step, critic, exact_w1), the coverage, a
-    lower bound of the critic's Lipschitz constant at the end, and the seconds taken.
-    """
+def _wgan_model(run: WGANRun):
     seed_everything(run.seed)
-    target = TARGETS[run.target]()
     G = MLP(2, 2, hidden=run.hidden, depth=3, act=nn.ReLU)
     f = MLP(2, 1, hidden=run.hidden, depth=3, act=nn.ReLU)
-    model = build_wgan(G, f, run.method, latent_dim=2, lam=run.lam)
+    return build_wgan(G, f, run.method, latent_dim=2, lam=run.lam)
+
+
+def _fit_wgan(model, run: WGANRun, callback=None, progress: bool = True) -> dict:
+    target = TARGETS[run.target]()
     x_eval = target.sample(run.n_trace, generator=torch.Generator().manual_seed(run.seed + 1))
     trace = {"step": [], "critic": [], "exact_w1": []}
 
@@ -712,11 +814,36 @@ def train_wgan(run: WGANRun, callback=None, progress: bool = True) -> dict:
                     desc=f"WGAN ({run.method})")
     seconds = time.perf_counter() - t0
     x_fake = model.sample(2500)
-    return {"gan": model, "target": target, "trace": trace, "seconds": seconds,
-            "coverage": mode_coverage(x_fake, target),
+    cov = mode_coverage(x_fake, target)
+    return {"trace": trace, "seconds": seconds,
+            "coverage": {**dataclasses.asdict(cov), "weights": cov.weights.tolist()},
             "critic_w1": critic_estimate(model, x_eval),
             "lipschitz": lipschitz_estimate(model.discriminate, x_eval, x_fake[:run.n_trace])}
 
+
+def _wgan_result(model, run: WGANRun, rec: dict) -> dict:
+    cov = ModeCoverage(**{**rec["coverage"], "weights": torch.tensor(rec["coverage"]["weights"])})
+    return {**rec, "gan": model, "target": TARGETS[run.target](), "coverage": cov}
+
+
+def train_wgan(run: WGANRun, callback=None, progress: bool = True) -> dict:
+    """Train a WGAN; record the critic's estimate and the exact W1 while training.
+
+    Returns the model, the target, the trace (step, critic, exact_w1), the coverage, a
+    lower bound of the critic's Lipschitz constant at the end, and the seconds taken.
+    """
+    model = _wgan_model(run)
+    return _wgan_result(model, run, _fit_wgan(model, run, callback, progress))
+
+
+def trained_wgan(run: WGANRun, progress: bool = True) -> dict:
+    """``train_wgan`` through a checkpoint that keeps the trace, coverage and seconds of
+    the run that trained it: the same dict, in a second when it was trained before."""
+    key = checkpoint.config_dict(run)
+    model, rec = checkpoint.cached_run(
+        f"wgan-{run.method}-{run.target}-{checkpoint.config_hash(key)}", key,
+        lambda: _wgan_model(run), lambda m: _fit_wgan(m, run, None, progress))
+    return _wgan_result(model, run, rec)
 
 
 @dataclass
@@ -906,9 +1033,11 @@ def _fm_fit(model, data, steps, batch_size, lr, seed, progress, desc):
                     progress=progress, desc=desc)
 
 
-def _name(prefix, cfg, seed):
-    """The naming rule of ``checkpoint_name``: <name>-seed<seed>-<hash of the settings>."""
-    return f"{prefix}-seed{seed}-{checkpoint.config_hash({'config': cfg, 'seed': seed})}"
+def _cached(prefix, cfg, seed, build, train):
+    """``checkpoint.cached`` under the naming rule of ``checkpoint_name``:
+    <name>-seed<seed>-<hash of the key stored in the file>."""
+    key = {**dataclasses.asdict(cfg), "seed": seed}
+    return checkpoint.cached(f"{prefix}-seed{seed}-{checkpoint.config_hash(key)}", key, build, train)
 
 
 # --- 2D flow matching -------------------------------------------------------------------
@@ -940,9 +1069,9 @@ def toy_fm(cfg: ToyFMConfig = ToyFMConfig(), seed: int = 0, progress: bool = Fal
     def build():
         seed_everything(seed)
         return build_toy_fm(cfg)
-    return checkpoint.cached(_name(f"fm-{cfg.dataset}", cfg, seed), {**dataclasses.asdict(cfg), "seed": seed},
-                  build, lambda m: _fm_fit(m, toy(cfg.dataset), cfg.steps, cfg.batch_size, cfg.lr,
-                                        seed, progress, f"FM {cfg.dataset}"))
+    return _cached(f"fm-{cfg.dataset}", cfg, seed, build,
+                   lambda m: _fm_fit(m, toy(cfg.dataset), cfg.steps, cfg.batch_size, cfg.lr,
+                                     seed, progress, f"FM {cfg.dataset}"))
 
 
 @dataclass
@@ -972,8 +1101,7 @@ def toy_reflow(cfg: ReflowConfig = ReflowConfig(), seed: int = 0, progress: bool
         torch.manual_seed(1000 + seed)
         pairs = fm.reflow_pairs(teacher, cfg.n_pairs, cfg.ode_steps, fm.SOLVERS[cfg.solver])
         _fm_fit(model, pairs, cfg.steps, cfg.batch_size, cfg.lr, seed, progress, "reflow")
-    return checkpoint.cached(_name(f"reflow-{cfg.teacher.dataset}", cfg, seed),
-                  {**dataclasses.asdict(cfg), "seed": seed}, build, train)
+    return _cached(f"reflow-{cfg.teacher.dataset}", cfg, seed, build, train)
 
 
 @dataclass
@@ -1004,8 +1132,7 @@ def toy_consistency(cfg: ConsistencyConfig = ConsistencyConfig(), seed: int = 0,
         torch.manual_seed(2000 + seed)
         traj = fm.consistency_trajectories(teacher, cfg.n_traj, cfg.N, cfg.substeps)
         _fm_fit(model, traj, cfg.steps, cfg.batch_size, cfg.lr, seed, progress, "consistency")
-    return checkpoint.cached(_name(f"cm-{cfg.teacher.dataset}", cfg, seed),
-                  {**dataclasses.asdict(cfg), "seed": seed}, build, train)
+    return _cached(f"cm-{cfg.teacher.dataset}", cfg, seed, build, train)
 
 
 # --- digits: class-conditional flow matching with label dropout ---------------------------
@@ -1036,9 +1163,9 @@ def digits_fm(seed: int = 0, steps: int | None = None, progress: bool = False):
         seed_everything(seed)
         return build_digits_fm(cfg)
     x, y = load_images("digits", "train", labels=True)
-    return checkpoint.cached(_name("fm-digits", cfg, seed), {**dataclasses.asdict(cfg), "seed": seed}, build,
-                  lambda m: _fm_fit(m, (x, y), cfg.steps, cfg.batch_size, cfg.lr, seed, progress,
-                                 "FM digits")).cpu()
+    return _cached("fm-digits", cfg, seed, build,
+                   lambda m: _fm_fit(m, (x, y), cfg.steps, cfg.batch_size, cfg.lr, seed, progress,
+                                     "FM digits")).cpu()
 
 
 # --- chapter 07's ring-8 DDPM, cached, for the comparison table ------------------------------

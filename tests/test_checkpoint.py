@@ -79,3 +79,50 @@ def test_a_checkpoint_holds_cpu_tensors_and_loads_on_a_cpu_only_machine(tmp_path
     x = torch.randn(5, 2)
     assert torch.allclose(a(x.to(device)).cpu(), b(x))
     assert set(blob["state"]) == set(b.state_dict())
+
+
+def _trainer(calls):
+    def train(model):
+        calls.append(1)
+        with torch.no_grad():
+            model[0].weight.fill_(0.5)
+    return train
+
+
+def test_shipped_checkpoint_is_used_only_when_its_config_matches(tmp_path, monkeypatch, capsys):
+    """trained/ is read after this machine's data/checkpoints and before training; a recipe
+    whose settings changed trains afresh, and GMCOURSE_RETRAIN=1 ignores trained/."""
+    local, shipped = tmp_path / "local", tmp_path / "shipped"
+    monkeypatch.setattr(checkpoint, "CHECKPOINT_DIR", local)
+    monkeypatch.setattr(checkpoint, "SHIPPED_DIR", shipped)
+    monkeypatch.delenv("GMCOURSE_RETRAIN", raising=False)
+    torch.manual_seed(0)
+    ref = MLP(2, 2, hidden=8)
+    checkpoint.save(ref, "m", Cfg(), root=shipped)
+    build = lambda: MLP(2, 2, hidden=8)  # noqa: E731
+    calls = []
+    got = checkpoint.cached("m", Cfg(), build, _trainer(calls))
+    assert not calls and torch.equal(got[0].weight, ref[0].weight)
+    out = capsys.readouterr().out
+    assert "shipped in trained/" in out and str(tmp_path) not in out
+    assert not (local / "m.pt").exists()  # nothing copied: the shipped file is the model
+    # another config: the shipped file is refused by name and config, and the model trains
+    got = checkpoint.cached("m", Cfg(lr=0.1), build, _trainer(calls))
+    assert calls == [1] and (got[0].weight == 0.5).all() and (local / "m.pt").exists()
+    out = capsys.readouterr().out
+    assert "not using the shipped m.pt" in out and str(tmp_path) not in out
+    (local / "m.pt").unlink()
+    monkeypatch.setenv("GMCOURSE_RETRAIN", "1")
+    checkpoint.cached("m", Cfg(), build, _trainer(calls))
+    assert calls == [1, 1]
+
+
+def test_every_shipped_checkpoint_is_whole_and_named_after_its_config():
+    """Each file in trained/ matches its content hash, and the hash in its name is that of
+    the config stored inside it (the name is what a recipe looks it up by)."""
+    files = sorted(checkpoint.SHIPPED_DIR.glob("*.pt"))
+    assert files, "trained/ holds no checkpoint"
+    for path in files:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        assert checkpoint.state_hash(blob["state"]) == blob["sha256"], path.name
+        assert path.stem.endswith("-" + checkpoint.config_hash(blob["config"])), path.name

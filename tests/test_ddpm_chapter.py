@@ -13,7 +13,7 @@ from gmcourse.metrics import mode_coverage
 def chapter_ring_model():
     set_threads()
     ring = ring8()
-    model, _ = recipes.train(recipes.DDPM_RING, profile="lecture", progress=False)
+    model = recipes.trained(recipes.DDPM_RING, profile="lecture")
     torch.manual_seed(1)
     x, path = model.sample(2000, return_path=True)
     return ring, model, x, path

@@ -9,7 +9,7 @@ from gmcourse import data, recipes
 def trained_nll(recipe):
     dist = recipe.data()
     x = dist.sample(20_000, generator=torch.Generator().manual_seed(123))
-    flow, _ = recipes.train(recipe, profile="lecture", progress=False)
+    flow = recipes.trained(recipe, profile="lecture")
     with torch.no_grad():
         return -flow.log_prob(x).mean().item(), -dist.log_prob(x.double()).mean().item()
 
@@ -25,7 +25,7 @@ def test_spline_flow_comes_within_0_05_nats_of_ring8_entropy_with_a_few_straggle
     assert data.ring8().stds[0] == 0.01
     dist = data.ring8()
     x = dist.sample(20_000, generator=torch.Generator().manual_seed(123))
-    flow, _ = recipes.train(recipes.SPLINE_RING, profile="lecture", progress=False)
+    flow = recipes.trained(recipes.SPLINE_RING, profile="lecture")
     with torch.no_grad():
         nll, entropy = -flow.log_prob(x).mean().item(), -dist.log_prob(x.double()).mean().item()
         cov = mode_coverage(flow.sample(2000), dist)  # the chapter's sample, same RNG state

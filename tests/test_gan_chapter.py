@@ -19,7 +19,7 @@ def test_best_recipe_is_the_one_the_chapter_describes():
 
 
 def test_best_recipe_covers_the_grid_with_80_percent_high_quality_samples():
-    gan, target, _ = rec.train_toy_gan(rec.but(rec.BEST, target="grid25"), progress=False)
+    gan, target, _ = rec.trained_toy_gan(rec.but(rec.BEST, target="grid25"), progress=False)
     raw = ex.coverage_of(gan, target)[0]
     drs = ex.coverage_of(gan, target, drs=True)[0]
     assert raw.modes == drs.modes == 25
@@ -29,7 +29,7 @@ def test_best_recipe_covers_the_grid_with_80_percent_high_quality_samples():
 @pytest.mark.parametrize("target", ["ring8", "grid25"])
 def test_plain_gan_discriminator_is_not_at_chance(target):
     """Chapter 02, section 4: D's loss below 2 log 2, G's above log 2 (last 500 steps)."""
-    _, _, hist = rec.train_toy_gan(rec.but(rec.VANILLA, target=target), progress=False)
+    _, _, hist = rec.trained_toy_gan(rec.but(rec.VANILLA, target=target), progress=False)
     assert hist.last("d_loss", 500) < 2 * math.log(2)
     assert hist.last("g_loss", 500) > math.log(2)
 

@@ -19,11 +19,18 @@ FULL = [("GLOW_MNIST", lambda: recipes.GLOW_MNIST),
 @pytest.fixture
 def fresh_checkpoints(tmp_path, monkeypatch):
     monkeypatch.setattr(checkpoint, "CHECKPOINT_DIR", tmp_path)
+    monkeypatch.setattr(checkpoint, "SHIPPED_DIR", tmp_path / "none")
 
 
 def _verbs(model, recipe):
     """The lecture's verbs: loss (d_loss/g_loss for the two-player game), sample, and
-    log_prob where the family has a likelihood."""
+    log_prob where the family has a likelihood; a classifier of noised images (classifier
+    guidance) has loss and grad_log_prob instead of sample."""
+    if hasattr(model, "grad_log_prob"):
+        x, t, y = torch.rand(2, 1, 8, 8), torch.tensor([0, 500]), torch.tensor([3, 7])
+        assert callable(model.loss) and model(x, t).shape == (2, 10)
+        assert model.grad_log_prob(x, t, y).shape == x.shape
+        return
     if hasattr(model, "d_loss"):
         assert callable(model.g_loss)
     else:

@@ -167,6 +167,7 @@ def test_digits_ncsn_gives_images_in_the_unit_interval(tmp_path, monkeypatch):
     from gmcourse import checkpoint
     from gmcourse import recipes
     monkeypatch.setattr(checkpoint, "CHECKPOINT_DIR", tmp_path)
+    monkeypatch.setattr(checkpoint, "SHIPPED_DIR", tmp_path / "none")
     model = recipes.trained(recipes.NCSN_DIGITS, steps=20)
     x = model.sample(6)
     assert x.shape == (6, 1, 8, 8) and x.min() >= 0 and x.max() <= 1 and not model.training

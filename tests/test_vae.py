@@ -194,6 +194,7 @@ def test_digits_models_for_the_comparison_chapter(tmp_path, monkeypatch):
     from gmcourse.data import load_images
     from gmcourse import recipes
     monkeypatch.setattr(ckpt, "CHECKPOINT_DIR", tmp_path)
+    monkeypatch.setattr(ckpt, "SHIPPED_DIR", tmp_path / "none")
     x = load_images("digits", "test")[:20]
     for recipe in (recipes.VAE_DIGITS, recipes.VQVAE_DIGITS):
         build = lambda seed, steps: recipes.trained(recipe, seed, steps)  # noqa: E731

@@ -21,7 +21,7 @@ def digits():
 @pytest.fixture(scope="module")
 def sweep(digits):
     """The chapter's beta = 1 and largest-beta models (the ends of its sweep)."""
-    return {b: recipes.train(VAE_BETA.but(beta=b), profile="lecture", progress=False)[0]
+    return {b: recipes.trained(VAE_BETA.but(beta=b), profile="lecture", progress=False)
             for b in (1.0, 4.0, max(BETAS))}
 
 

@@ -15,7 +15,7 @@ def _coverage(job):
     kind, name, seed = job
     run = (rec.paper_wgan(name, steps=rec.TUNED_STEPS["ring8"]) if kind == "paper"
            else rec.tuned_wgan(name, seed))
-    return rec.train_wgan(run, progress=False)["coverage"]
+    return rec.trained_wgan(run, progress=False)["coverage"]
 
 
 @pytest.fixture(scope="module")
