@@ -237,8 +237,9 @@ for r in trained:
 # * **Diversity ranks the collapsed generator last**: its recall is zero, although its
 #   three images come from the same trained GAN as the row above it. FID punishes it too,
 #   but only recall says *why*: the samples miss almost all of the data.
-# * **Quality**: the lowest FID, printed under the table, is a diffusion sampler's, bought
-#   with many network calls; DDIM keeps most of that quality with 50 calls instead of 1,000.
+# * **Quality**: the lowest FID, printed under the table, is a diffusion sampler's; in
+#   pixel space it is bought with many network calls of a UNet, and DDIM keeps most of that
+#   quality with 50 calls instead of 1,000 (latent diffusion, below, makes each call cheap).
 #   **Diversity** among the trained models is another matter: their recalls lie close
 #   together (printed range), and several families without diffusion's cost reach as high
 #   a recall. With one seed and 297 samples, differences of a few hundredths are noise;
@@ -251,8 +252,9 @@ for r in trained:
 #   That is the trilemma: no family here is best at quality, diversity and speed at once.
 # * **Latent diffusion** (chapter 11) moves the trade-off rather than escaping it: the same
 #   number of reverse steps on 16 latent numbers with an MLP instead of 64 pixels with a
-#   UNet samples many times faster (printed under the table) at a FID of the same order,
-#   and its quality is bounded by its autoencoder's reconstructions.
+#   UNet samples many times faster (printed under the table). With DDIM its FID matches the
+#   pixel model's; its ancestral sampler is clearly worse, and its quality is bounded by its
+#   autoencoder's reconstructions.
 
 # %%
 shown = [r for r in table if "missing" not in r]

@@ -238,7 +238,7 @@ for t in (0, 250, 500, 750, 1000):
 # digit), and by chapter 09's recall and FID against the test digits:
 
 # %%
-ws = pick(smoke=(-1.0, 1.0), lecture=G.W)
+ws = pick(smoke=(-1.0, 0.0), lecture=G.W)  # powers 0 and 1 in the smoke profile
 g_rows, g_samples = G.sweep(model, noisy, clf, x_test, ws, n=pick(smoke=20, lecture=300),
                             steps=steps)
 print(f"{'guidance':16s} {'scale':>6s} {'power of p(y|x)':>16s} {'requested digit':>18s} "
