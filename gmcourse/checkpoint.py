@@ -2,6 +2,7 @@
 
     save(model, name, config)          -> data/checkpoints/<name>.pt
     load(model, name, config)          verifies hash and config, fills model in place
+    read(path, config)                 the verified file: weights, config, record
     cached(name, config, build, train) load when a matching checkpoint exists, else
                                        build, train, save: chapters skip retraining
     cached_run(...)                    the same, and what training measured (its record)
@@ -91,11 +92,9 @@ def save(model: torch.nn.Module, name: str, config, root=None, record=None) -> P
     return path
 
 
-def load(model: torch.nn.Module, name: str, config=None, root=None) -> torch.nn.Module:
-    """Fill ``model`` from a checkpoint after checking its hash (and config, if given)."""
-    path = _path(name, root)
-    if not path.exists():
-        raise FileNotFoundError(f"no checkpoint {path}; train the model and save() it first")
+def read(path: Path, config=None) -> dict:
+    """The checkpoint file at ``path`` after checking its content hash, the config hash in
+    its name, and (if given) its config: {"state", "config", "sha256"[, "record"]}."""
     blob = torch.load(path, map_location="cpu", weights_only=True)
     where = f"{path.parent.name}/{path.name}"  # no machine path: messages reach notebooks
     if state_hash(blob["state"]) != blob["sha256"]:
@@ -104,14 +103,16 @@ def load(model: torch.nn.Module, name: str, config=None, root=None) -> torch.nn.
     if config is not None and blob["config"] != config_dict(config):
         raise CheckpointError(f"{where} was trained with config {blob['config']}, not "
                               f"{config_dict(config)}; delete it or pass the matching config")
-    model.load_state_dict(blob["state"])
+    return blob
+
+
+def load(model: torch.nn.Module, name: str, config=None, root=None) -> torch.nn.Module:
+    """Fill ``model`` from a checkpoint after checking its hash (and config, if given)."""
+    path = _path(name, root)
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint {path}; train the model and save() it first")
+    model.load_state_dict(read(path, config)["state"])
     return model
-
-
-def record(name: str, root=None):
-    """The record saved with checkpoint ``name`` (None when it has none)."""
-    blob = torch.load(_path(name, root), map_location="cpu", weights_only=True)
-    return json.loads(blob["record"]) if "record" in blob else None
 
 
 def _shipped(name: str, root) -> Path | None:
@@ -130,24 +131,25 @@ def cached_run(name: str, config, build, train, root=None, need_record: bool = T
     ``need_record``, a checkpoint saved without one counts as missing; ``verbose=False``
     leaves out the line that says which file was loaded."""
     model = build()
-    places = [(_path(name, root), root, "loaded checkpoint {} (delete it to retrain)", "")]
+    places = [(_path(name, root), "loaded checkpoint {} (delete it to retrain)", "")]
     shipped = _shipped(name, root)
     if shipped is not None:
-        places.append((shipped, SHIPPED_DIR, "loaded {}, trained with the course's settings "
+        places.append((shipped, "loaded {}, trained with the course's settings "
                        "and shipped in trained/ (GMCOURSE_RETRAIN=1 trains it here instead)",
                        "the shipped "))
-    for path, where, said, which in places:
+    for path, said, which in places:
         if not path.exists():
             continue
         try:
-            load(model, name, config, where)
+            blob = read(path, config)  # one read: the weights and the record
         except CheckpointError as e:
             # the message names the file by name only: no machine path in a notebook output
             print(f"not using {which}{path.name}: {e}")
             continue
-        rec = record(name, where)
+        rec = json.loads(blob["record"]) if "record" in blob else None
         if rec is None and need_record:
             continue  # saved before records were kept: train again to get the curves
+        model.load_state_dict(blob["state"])
         if verbose:
             print(said.format(path.name))
         return model.eval(), rec

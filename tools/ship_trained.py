@@ -46,14 +46,12 @@ def train_all(dest: Path) -> None:
 
 
 def ship(src: Path) -> None:
-    import torch
     from gmcourse import checkpoint
     out = checkpoint.SHIPPED_DIR
     out.mkdir(exist_ok=True)
     total = 0
     for path in sorted(src.glob("*.pt")):
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-        assert checkpoint.state_hash(blob["state"]) == blob["sha256"], f"{path.name}: corrupt"
+        blob = checkpoint.read(path)  # raises on a corrupt file
         assert path.stem.endswith("-" + checkpoint.config_hash(blob["config"])), path.name
         shutil.copyfile(path, out / path.name)
         total += path.stat().st_size
