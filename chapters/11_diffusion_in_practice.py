@@ -305,7 +305,7 @@ widgets.live(lambda fig, power: figures.draw_two_guidances(fig, g_samples, power
 from gmcourse.metrics import classifier_scores
 
 latent, hist_latent = recipes.trained(recipes.LATENT_DDPM_DIGITS, progress=True, history=True)
-_, hist_vae = recipes.trained(recipes.VAE_DIGITS.but(beta=recipes.LATENT_DDPM_DIGITS.config.ae_beta),
+_, hist_vae = recipes.trained(recipes.autoencoder_of(recipes.LATENT_DDPM_DIGITS),
                               history=True)
 _, hist_pixel = recipes.trained(recipes.DDPM_DIGITS, history=True)
 recon = latent.decode(latent.encode(x_test))

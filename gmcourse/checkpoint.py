@@ -6,6 +6,7 @@
     cached(name, config, build, train) load when a matching checkpoint exists, else
                                        build, train, save: chapters skip retraining
     cached_run(...)                    the same, and what training measured (its record)
+    with fresh(): ...                  train every model anew (a benchmark that times it)
 
 Two places hold checkpoints: data/checkpoints/ (what this machine trained; not committed)
 and trained/ (the lecture profile's models, committed with the course, so that a chapter
@@ -19,10 +20,12 @@ the weights (a corrupt or edited file) is refused with an error saying what to d
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import torch
@@ -72,7 +75,7 @@ def config_hash(config) -> str:
 
 
 def _path(name: str, root) -> Path:
-    return Path(root or CHECKPOINT_DIR) / f"{name}.pt"
+    return Path(root or _fresh_dir or CHECKPOINT_DIR) / f"{name}.pt"
 
 
 def save(model: torch.nn.Module, name: str, config, root=None, record=None) -> Path:
@@ -115,8 +118,27 @@ def load(model: torch.nn.Module, name: str, config=None, root=None) -> torch.nn.
     return model
 
 
+_fresh_dir: Path | None = None  # set inside ``fresh()``
+
+
+@contextlib.contextmanager
+def fresh():
+    """Inside: checkpoints go to an empty temporary folder and trained/ is ignored, so every
+    model is trained here (once: a model needed twice is read from that folder the second
+    time). What a benchmark needs to time training from scratch, stage 1 included."""
+    global _fresh_dir
+    outer = _fresh_dir
+    with tempfile.TemporaryDirectory() as d:
+        _fresh_dir = Path(d)
+        try:
+            yield _fresh_dir
+        finally:
+            _fresh_dir = outer
+
+
 def _shipped(name: str, root) -> Path | None:
-    if root is not None or os.environ.get("GMCOURSE_RETRAIN", "") not in ("", "0"):
+    if (root is not None or _fresh_dir is not None
+            or os.environ.get("GMCOURSE_RETRAIN", "") not in ("", "0")):
         return None
     path = _path(name, SHIPPED_DIR)
     return path if path.exists() else None

@@ -517,8 +517,17 @@ class LatentDDPMConfig:
         steps=3000, batch_size=256, lr=2e-3, schedule=cosine))
 
 
+def autoencoder_of(recipe: Recipe) -> Recipe:
+    """Stage 1 of a latent-diffusion recipe: the VAE recipe whose latents its DDPM learns."""
+    return _stage1(recipe.config)
+
+
+def _stage1(cfg: LatentDDPMConfig) -> Recipe:
+    return LATENT_AUTOENCODERS[cfg.autoencoder].but(beta=cfg.ae_beta)
+
+
 def _latent_ddpm(cfg: LatentDDPMConfig):
-    stage1 = LATENT_AUTOENCODERS[cfg.autoencoder].but(beta=cfg.ae_beta)
+    stage1 = _stage1(cfg)
     ae = trained(stage1, progress=True)  # stage 1, cached
     d = stage1.config.latent_dim
     return LatentDiffusion(ae, DDPM(TimeMLP(d, cfg.hidden, cfg.depth), SCHEDULES[cfg.schedule](cfg.T),

@@ -117,6 +117,28 @@ def test_shipped_checkpoint_is_used_only_when_its_config_matches(tmp_path, monke
     assert calls == [1, 1]
 
 
+def test_fresh_trains_everything_once_and_leaves_no_file(tmp_path, monkeypatch):
+    """Inside ``fresh()`` neither this machine's checkpoint nor the shipped one is used:
+    the model trains, a second request reads what it trained, and afterwards both the
+    temporary folder and the old behaviour are back."""
+    local, shipped = tmp_path / "local", tmp_path / "shipped"
+    monkeypatch.setattr(checkpoint, "CHECKPOINT_DIR", local)
+    monkeypatch.setattr(checkpoint, "SHIPPED_DIR", shipped)
+    monkeypatch.delenv("GMCOURSE_RETRAIN", raising=False)
+    for root in (local, shipped):
+        checkpoint.save(MLP(2, 2, hidden=8), "m", Cfg(), root=root)
+    build = lambda: MLP(2, 2, hidden=8)  # noqa: E731
+    calls = []
+    with checkpoint.fresh() as d:
+        got = checkpoint.cached("m", Cfg(), build, _trainer(calls))
+        assert calls == [1] and (got[0].weight == 0.5).all() and (d / "m.pt").exists()
+        checkpoint.cached("m", Cfg(), build, _trainer(calls))
+        assert calls == [1]
+    assert not d.exists()
+    got = checkpoint.cached("m", Cfg(), build, _trainer(calls))
+    assert calls == [1] and not (got[0].weight == 0.5).all()  # this machine's file again
+
+
 def test_every_shipped_checkpoint_is_whole_and_named_after_its_config():
     """Each file in trained/ matches its content hash, and the hash in its name is that of
     the config stored inside it (the name is what a recipe looks it up by)."""

@@ -60,7 +60,7 @@ def test_latent_diffusion_matches_the_pixel_ddpm_with_ddim_in_half_the_training(
     ancestral FID 119; training 33 s vs 66 s (+ 23 s), the seconds stored with the models."""
     model, x, _, clf = setting
     latent, h_latent = recipes.trained(recipes.LATENT_DDPM_DIGITS, profile="lecture", history=True)
-    ae = recipes.VAE_DIGITS.but(beta=recipes.LATENT_DDPM_DIGITS.config.ae_beta)
+    ae = recipes.autoencoder_of(recipes.LATENT_DDPM_DIGITS)
     _, h_vae = recipes.trained(ae, profile="lecture", history=True)
     _, h_pixel = recipes.trained(recipes.DDPM_DIGITS, profile="lecture", history=True)
     assert round(classifier_scores(x, latent.decode(latent.encode(x)), clf)["fid"]) == 3
