@@ -252,9 +252,10 @@ for r in trained:
 #   That is the trilemma: no family here is best at quality, diversity and speed at once.
 # * **Latent diffusion** (chapter 11) moves the trade-off rather than escaping it: the same
 #   number of reverse steps on 16 latent numbers with an MLP instead of 64 pixels with a
-#   UNet samples many times faster (printed under the table). With DDIM its FID matches the
-#   pixel model's; its ancestral sampler is clearly worse, and its quality is bounded by its
-#   autoencoder's reconstructions.
+#   UNet samples many times faster (printed under the table), and its quality is bounded
+#   by its autoencoder's reconstructions. Its FIDs beside the pixel model's are single
+#   draws of 297 samples, which move by tens of points with the sampling seed alone
+#   (chapter 11 measures that spread), so the table does not rank the two.
 
 # %%
 shown = [r for r in table if "missing" not in r]

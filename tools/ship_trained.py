@@ -3,6 +3,9 @@ with the course.
 
     python tools/ship_trained.py            retrain (about an hour on a 2-core CPU)
     python tools/ship_trained.py --from D   ship the checkpoints already in folder D
+    ... --prune                             and delete the files of trained/ that D lacks
+                                            (a full retrain always does: a file no chapter
+                                            or test asked for is a stale config)
 
 The models are the ones the chapter-claim tests and the chapters ask for (the chapters'
 own recipes, seeds and steps), trained in a fresh checkpoint folder at one torch thread,
@@ -45,11 +48,17 @@ def train_all(dest: Path) -> None:
                    check=True)
 
 
-def ship(src: Path) -> None:
+def ship(src: Path, prune: bool = False) -> None:
     from gmcourse import checkpoint
     out = checkpoint.SHIPPED_DIR
     out.mkdir(exist_ok=True)
     total = 0
+    names = {p.name for p in src.glob("*.pt")}
+    if prune:
+        for old in sorted(out.glob("*.pt")):
+            if old.name not in names:
+                print(f"{old.name:50s} removed (not in {src.name})")
+                old.unlink()
     for path in sorted(src.glob("*.pt")):
         blob = checkpoint.read(path)  # raises on a corrupt file
         assert path.stem.endswith("-" + checkpoint.config_hash(blob["config"])), path.name
@@ -62,13 +71,15 @@ def ship(src: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--from", dest="src", type=Path, help="ship these checkpoints, no training")
+    ap.add_argument("--prune", action="store_true",
+                    help="with --from: delete the files of trained/ that the folder lacks")
     args = ap.parse_args()
     if args.src:
-        ship(args.src)
+        ship(args.src, args.prune)
         return
     with tempfile.TemporaryDirectory(prefix="gmcourse-trained-") as tmp:
         train_all(Path(tmp))
-        ship(Path(tmp))
+        ship(Path(tmp), prune=True)
 
 
 if __name__ == "__main__":

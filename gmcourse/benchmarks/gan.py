@@ -5,7 +5,7 @@ Chapter 03's tuned Wasserstein GAN (``recipes.TUNED_WGAN``: WGAN-GP, penalty wei
 2 critic steps, Adam lr 1e-3 with beta1 0 and a cosine decay): 1,500 generator steps on the
 ring, 8,000 on the grid. Target (issue 16): 8/8 and >= 24/25 modes with >= 75% high-quality
 samples on every seed, each run <= 90 s at GMCOURSE_THREADS=1. ``seconds`` is the slowest
-seed's training time.
+seed's training time. ``--only wgan`` runs these rows alone (about 12 minutes).
 
 Targets (issue 4): best recipe 8/8 modes on the ring and >= 24/25 on the grid, each with
 >= 80% high-quality samples, each run <= 90 s on a 2-core CPU; the conditional DCGAN's
@@ -94,5 +94,14 @@ def _widget_row():
     return {"metric": "Dirac-GAN widget update: median ms", "value": statistics.median(times)}
 
 
-def run(profile):
-    return [_widget_row(), *_wgan_rows(profile), *_coverage_rows(profile), _cgan_row(profile)]
+PARTS = {"widget": lambda p: [_widget_row()], "wgan": _wgan_rows, "coverage": _coverage_rows,
+         "cgan": lambda p: [_cgan_row(p)]}
+
+
+def run(profile, only: str | None = None):
+    """Every part, or ``--only wgan`` (or widget, coverage, cgan; comma-separated)."""
+    parts = list(PARTS) if only is None else only.split(",")
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        raise SystemExit(f"gan: unknown part {unknown}; choose from {', '.join(PARTS)}")
+    return [row for p in parts for row in PARTS[p](profile)]
