@@ -381,6 +381,30 @@ fig.tight_layout()
 # 3 seeds, next to the plain GAN's.
 
 # %% [markdown]
+# ## 9. From 2014 to StyleGAN2: what changed, and the scores the papers report
+#
+# The ideas of this chapter and the next, in the order the field found them. Each label
+# says what the paper changed and the score it reports (`gmcourse/milestones.py` names the
+# table or passage of the paper each number comes from). Two cautions when reading it.
+# The first papers predate both scores: the Inception Score appeared in 2016 and FID in
+# 2017, so GAN, DCGAN and WGAN report other evidence (a Parzen-window likelihood, the
+# accuracy of a classifier on the discriminator's features, the critic's curve). And a
+# score compares only within one dataset at one resolution: SNGAN's FID of 21.7 on 32x32
+# CIFAR-10 and StyleGAN2's 2.84 on 1024x1024 faces measure different things, as do IS
+# 8.80 on CIFAR-10 (PGGAN) and 166.5 on ImageNet (BigGAN, class-conditional). Within one
+# dataset the trend is clear: on unsupervised CIFAR-10, IS 7.86 (WGAN-GP), 8.22 (SNGAN),
+# 8.80 (PGGAN); on FFHQ, FID 4.40 (StyleGAN) then 2.84 (StyleGAN2).
+
+# %%
+from gmcourse import milestones
+
+fig, ax = plt.subplots(figsize=(15, 5.2))
+milestones.draw_timeline(ax)
+fig.tight_layout()
+for m in milestones.MILESTONES:
+    print(f"{m.year} {m.name:10s} {m.score():60s} {m.where or '-'}; {m.paper}")
+
+# %% [markdown]
 # ## Exercises
 #
 # Replace each stub (`raise NotImplementedError` or `...`) with your answer and run the

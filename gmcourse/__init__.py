@@ -44,6 +44,7 @@ Modules (one per topic, read top to bottom):
     evaluation   chapter 09: what the metrics can and cannot see
     compare      chapter 09: every family on the same digits (the trilemma table)
     gan_experiments  chapters 02-03: experiments that measure GANs on 2D mixtures
+    milestones   chapter 02: GAN papers 2014-2020 and the scores they report, a timeline
     viz          2D densities and samples, image grids, training curves
     figures      the chapters' live figures: draw(fig, **values) over public APIs
     widgets      the live-widget machinery (controls -> draw -> one PNG per update)
