@@ -413,7 +413,7 @@ print(f"test reconstruction MSE {mse:.4f}; codes used: {(usage > 0).sum().item()
 
 # %%
 codes_train, codes_test = vq.encode(x_grey), vq.encode(x_grey_test)  # (N, 4, 4) in 0..K-1
-prior, _ = recipes.train(recipes.code_prior(codes_train, cfg_vq.K), device=device)
+prior = recipes.trained(recipes.code_prior(codes_train, cfg_vq.K), device=device, progress=True)
 with torch.no_grad():
     nll_hist = -vq.prior_log_prob(codes_test).mean().item()
     nll_pcnn = -prior.log_prob(codes_test[:, None]).mean().item()

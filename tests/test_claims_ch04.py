@@ -43,7 +43,7 @@ def vq_priors():
     vq = recipes.trained(recipes.VQVAE_DIGITS, profile="lecture")  # the chapter's checkpoint
     K = recipes.VQVAE_DIGITS.config.K
     codes_train, codes_test = vq.encode(x), vq.encode(x_test)
-    prior, _ = recipes.train(recipes.code_prior(codes_train, K), profile="lecture", progress=False)
+    prior = recipes.trained(recipes.code_prior(codes_train, K), profile="lecture")
     return vq, prior, x_test, codes_test
 
 
