@@ -127,7 +127,7 @@ class FlowPosterior(nn.Module):
             log_det = log_det + ld
         return q0.log_prob(z) + log_det  # ld here is log |det dz_{t-1}/dz_t|
 
-    def mode_path(self, x):
+    def point_estimate(self, x):
         """The flow applied to the base mean: a point estimate of z for reconstructions."""
         q0, h = self.base(x)
         return self.flow(q0.mu, h)[0]
@@ -143,7 +143,7 @@ class FlowVAE(VAE):
     """The VAE with ``FlowPosterior`` as its encoder: the same verbs (``loss``, ``elbo``,
     ``iwae``, ``sample``), the KL term as the one-sample estimate log q(z|x) - log p(z)."""
 
-    def elbo(self, x, beta: float = 1.0, analytic_kl: bool = False):
+    def elbo(self, x, beta: float = 1.0, analytic_kl: bool = False):  # VAE.elbo's signature
         z, log_q = self.encoder.rsample(x)
         rec = self.decoder(z).log_prob(x)                      # log p(x|z), (B,)
         kl = log_q - self.prior().log_prob(z)                  # no closed form now
@@ -160,7 +160,7 @@ class FlowVAE(VAE):
 
     @torch.no_grad()
     def reconstruct(self, x):
-        return self.decoder(self.encoder.mode_path(x)).mean
+        return self.decoder(self.encoder.point_estimate(x)).mean
 
 
 @torch.no_grad()
