@@ -22,6 +22,7 @@ Modules (one per topic, read top to bottom):
     vae          chapter 04: the VAE, IWAE, the plain autoencoder, a linear-Gaussian model
     vqvae        chapter 04: the VQ-VAE
     vae_priors   chapter 04: the aggregate posterior, prior holes and a learned mixture prior
+    vae_posteriors chapter 04: a richer posterior, an inverse autoregressive flow (IAF)
     flows        chapter 05: normalizing flows (planar, affine coupling, ActNorm, 1x1 conv)
     flows_spline chapter 05: rational-quadratic spline couplings
     flows_image  chapter 05: squeeze, split, logit, dequantization: Glow for images

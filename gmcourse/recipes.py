@@ -36,6 +36,7 @@ import dataclasses
 import functools
 import hashlib
 import io
+import math
 import time
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable
@@ -65,6 +66,7 @@ from .transformer import ar_transformer
 from .train import (Game, History, TrainConfig, TrainingDiverged, constant, cosine, fit as fit_loss, fit_adversarial,
                     linear_decay, rmsprop)
 from .vae import IWAE, build_vae
+from .vae_posteriors import FlowVAE, iaf_posterior
 from .vae_priors import MixturePriorVAE
 from .vqvae import build_vqvae
 from .wgan import (GradientPenalty, Wasserstein, critic_estimate, lipschitz_estimate,
@@ -1353,3 +1355,29 @@ VAE_2D_MIXTURE = Recipe("vae-2d-mixture", MixturePriorVAEConfig(latent_dim=2, li
                         _mixture_prior_vae, digits_binarized, desc="VAE d=2, mixture prior",
                         smoke_steps=150)
 
+
+
+# === Chapter 04: a richer posterior, an inverse autoregressive flow ========================
+
+@dataclass
+class FlowVAEConfig(VAEConfig):
+    """``VAEConfig`` with q(z|x) a Gaussian followed by ``flow_steps`` IAF steps, each a
+    MADE with ``made_hidden`` units conditioned on a context of ``context`` numbers."""
+    flow_steps: int = 2
+    context: int = 16
+    made_hidden: int = 64
+
+
+def _flow_vae(cfg: FlowVAEConfig):
+    base = _vae(cfg)  # the decoder (and its initialisation) of the factorised baseline
+    d, D = cfg.latent_dim, math.prod(cfg.shape)
+    net = MLP(D, 2 * d + cfg.context, cfg.hidden, cfg.depth)
+    posterior = iaf_posterior(net, d, cfg.context, cfg.flow_steps, cfg.made_hidden)
+    return FlowVAE(posterior, base.decoder, d, cfg.beta)
+
+
+# the factorised baseline is VAE_2D: same data, decoder (and its initialisation), latent
+# size, batches, steps and learning rate; only q(z|x) differs
+VAE_2D_IAF = Recipe("vae-2d-iaf", FlowVAEConfig(latent_dim=2, likelihood="bernoulli", flow_steps=4),
+                    _flow_vae, digits_binarized, desc="VAE d=2, IAF posterior (K=4)",
+                    smoke_steps=150)
