@@ -23,6 +23,7 @@ from .flow_matching import SOLVERS
 from .intro import sinh_map, sinh_map_log_prob
 from .metrics import mode_coverage
 from .score import MixtureScore, annealed_langevin, geometric_sigmas, langevin, mode_weights, two_modes
+from .vae_posteriors import log_q
 from .viz import grid_points, image_grid
 
 
@@ -369,3 +370,25 @@ def draw_flow_sampler(fig, steps: int = 10, solver: str = "Euler", coupling: str
     ax2.set(xlim=(-1.5, 1.5), ylim=(-1.5, 1.5), aspect="equal", xticks=[], yticks=[],
             title=f"{solver}, {steps} steps: {s['cov'].modes}/8 modes, "
                   f"{100 * s['cov'].high_quality:.0f}% high quality")
+
+
+# --- chapter 04: a VAE's true posterior against its q(z|x) -------------------------
+
+def draw_posterior_panel(ax, model, x, half=1.0, n=120):
+    """Colour: the model's true posterior p(z|x) on a window around its mode (normalised on
+    the grid); white: log q(z|x) at 0.5, 2 and 4.5 nats below its maximum."""
+    _, _, pts = grid_points(4.0, 100, device=x.device)  # coarse: find the mode
+    xs = x.expand(len(pts), *x.shape[1:])
+    with torch.no_grad():
+        mode = pts[(model.decoder(pts).log_prob(xs) + model.prior().log_prob(pts)).argmax()]
+    xx, yy, pts = grid_points(half, n, device=x.device)
+    pts, xx, yy = pts + mode, xx + mode[0], yy + mode[1]
+    xs = x.expand(len(pts), *x.shape[1:])
+    with torch.no_grad():
+        log_joint = model.decoder(pts).log_prob(xs) + model.prior().log_prob(pts)
+        lq = log_q(model, pts, xs)
+    post = (log_joint - log_joint.logsumexp(0)).exp().cpu().reshape(n, n)
+    ax.pcolormesh(xx.cpu(), yy.cpu(), post, cmap="viridis", shading="auto")
+    ax.contour(xx.cpu(), yy.cpu(), (lq - lq.max()).cpu().reshape(n, n), levels=[-4.5, -2, -0.5],
+               colors="w", linewidths=0.7, linestyles="solid")
+    ax.set(aspect="equal", xticks=[], yticks=[])

@@ -97,3 +97,22 @@ def test_the_iaf_posterior_raises_the_elbo_and_narrows_the_gap(posterior_bounds)
     assert round(gain_elbo, 1) == 0.9 and gain_elbo >= 0.5  # the issue's target
     assert round(gain_iwae, 1) == 0.5
     assert gain_elbo > gain_iwae > 0  # the ELBO gains more than log p: q got closer to p(z|x)
+
+
+def test_the_mixture_priors_draws_are_no_better_as_digits():
+    """The learned-prior cell: FID of 297 prior draws over sampling seeds 0-4, 315-433 for
+    N(0, I) and 328-400 for the mixture, overlapping ranges."""
+    x_test = load_images("digits", "test", binarize=True)
+    clf = digit_classifier()
+    ranges = {}
+    for name, recipe in [("standard", recipes.VAE_2D), ("mixture", recipes.VAE_2D_MIXTURE)]:
+        model = recipes.trained(recipe, profile="lecture")
+        fids = []
+        for seed in range(5):
+            torch.manual_seed(seed)
+            with torch.no_grad():
+                draws = model.sample(len(x_test))
+            fids.append(classifier_scores(x_test, draws, clf)["fid"])
+        ranges[name] = (round(min(fids)), round(max(fids)))
+    assert ranges == {"standard": (315, 433), "mixture": (328, 400)}
+    assert ranges["mixture"][0] < ranges["standard"][1] and ranges["standard"][0] < ranges["mixture"][1]
