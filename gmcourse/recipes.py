@@ -65,7 +65,7 @@ from .score import NCSN, Flat, geometric_sigmas, two_modes
 from .transformer import ar_transformer
 from .train import (Game, History, TrainConfig, TrainingDiverged, constant, cosine, fit as fit_loss, fit_adversarial,
                     linear_decay, rmsprop)
-from .vae import IWAE, build_vae
+from .vae import IWAE, build_conv_vae, build_vae
 from .vae_posteriors import FlowVAE, iaf_posterior
 from .vae_priors import MixturePriorVAE
 from .vqvae import build_vqvae
@@ -270,6 +270,26 @@ AUTOENCODER_2D = vae_recipe("autoencoder-2d", latent_dim=2, likelihood="bernoull
 VAE_BETA = vae_recipe("vae-beta", latent_dim=16, likelihood="bernoulli", steps=2000,
                       smoke_steps=100)
 BETAS = (0.5, 1.0, 2.0, 4.0, 8.0)
+
+
+@dataclass
+class ConvVAEConfig(VAEConfig):
+    """``VAEConfig`` with convolutional backbones of ``channels`` channels (vae.build_conv_vae)."""
+    channels: int = 32
+
+
+def _conv_vae(cfg: ConvVAEConfig):
+    return build_conv_vae(cfg.shape, cfg.latent_dim, cfg.channels, cfg.likelihood, cfg.beta)
+
+
+# chapter 04: the beta = 1 model of the sweep (VAE_BETA: 16 latents, Bernoulli, 2,000 steps)
+# with convolutions; then the same on grey digits with a Gaussian decoder
+CONV_VAE = Recipe("conv-vae", ConvVAEConfig(latent_dim=16, likelihood="bernoulli",
+                                            train=replace(VAE_BETA.config.train)),
+                  _conv_vae, digits_binarized, desc="conv VAE d=16, Bernoulli", smoke_steps=100)
+CONV_VAE_GAUSSIAN = Recipe("conv-vae-gaussian", replace(CONV_VAE.config, likelihood="gaussian"),
+                           _conv_vae, digits, reseed=True, desc="conv VAE d=16, Gaussian",
+                           smoke_steps=100)
 # chapter 09's VAE: a discretized-logistic decoder on the 17 grey levels
 VAE_DIGITS = vae_recipe("vae-digits", data=digits, reseed=True, latent_dim=16,
                         likelihood="logistic", steps=2000)

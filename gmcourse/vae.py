@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .dists import Bernoulli, Categorical, DiscretizedLogistic, Normal, bits_per_dim, kl_normal
-from .nn import MLP
+from .nn import MLP, ConvDecoder, ConvEncoder
 
 
 # --- encoder and decoders: networks that return distributions ---------------------
@@ -256,6 +256,37 @@ def build_vae(shape=(1, 8, 8), latent_dim: int = 2, hidden: int = 256, depth: in
     if likelihood not in decoders:
         raise ValueError(f"likelihood must be one of {sorted(decoders)}, not {likelihood!r}")
     return (Autoencoder if autoencoder else VAE)(encoder, decoders[likelihood](), d, beta)
+
+
+class _OnImages(nn.Module):
+    """A convolutional backbone behind the flat interface the encoder and decoders use:
+    (..., n_in) -> (..., n_out), any leading dimensions (IWAE's k samples included)."""
+
+    def __init__(self, body: nn.Module, n_in: int):
+        super().__init__()
+        self.body, self.n_in = body, n_in
+
+    def forward(self, v):
+        return self.body(v.reshape(-1, self.n_in)).flatten(1).unflatten(0, v.shape[:-1])
+
+
+def build_conv_vae(shape=(1, 8, 8), latent_dim: int = 16, channels: int = 32,
+                   likelihood: str = "bernoulli", beta: float = 1.0) -> VAE:
+    """The same VAE with convolutional backbones (nn.ConvEncoder / ConvDecoder: one halving
+    and one doubling of H and W): weights shared across positions instead of one weight per
+    pixel pair. ``likelihood``: "bernoulli" or "gaussian" (then log p(x|z) is
+    -||x - mu||^2 / (2 sigma^2) - (D/2) log(2 pi sigma^2): the squared error up to constants)."""
+    C, H, W = shape
+    h, w, d = H // 2, W // 2, latent_dim
+    enc = _OnImages(nn.Sequential(nn.Unflatten(1, shape), ConvEncoder(C, channels, channels),
+                                  nn.Flatten(), nn.Linear(channels * h * w, 2 * d)), C * H * W)
+    dec = _OnImages(nn.Sequential(nn.Linear(d, channels * h * w), nn.SiLU(),
+                                  nn.Unflatten(1, (channels, h, w)),
+                                  ConvDecoder(channels, C, channels)), d)  # -> (B, C, H, W)
+    decoders = {"bernoulli": BernoulliDecoder, "gaussian": GaussianDecoder}
+    if likelihood not in decoders:
+        raise ValueError(f"likelihood must be one of {sorted(decoders)}, not {likelihood!r}")
+    return VAE(GaussianEncoder(enc), decoders[likelihood](dec, shape), d, beta)
 
 
 @torch.no_grad()

@@ -226,3 +226,21 @@ def test_the_iwae_loss_is_the_elbo_at_k_1_and_tighter_above():
     assert iwae.loss(x).item() < -vae.elbo(x).mean().item()
     a.backward()
     assert all(p.grad is not None for p in iwae.parameters())
+
+
+def test_conv_vae_gaussian_decoder_is_the_squared_error_up_to_constants_and_iwae_takes_k_samples():
+    """build_conv_vae from random weights: log p(x|z) of the Gaussian decoder against the
+    formula written out; the backbone takes IWAE's (k, B, d) latents."""
+    import math
+    from gmcourse.vae import build_conv_vae
+    torch.manual_seed(0)
+    m = build_conv_vae(likelihood="gaussian")
+    x = torch.rand(6, 1, 8, 8)
+    z = torch.randn(6, 16)
+    p = m.decoder(z)
+    s = p.sigma.flatten()[0]
+    ref = -(x - p.mu).pow(2).flatten(1).sum(1) / (2 * s ** 2) - 32 * torch.log(2 * math.pi * s ** 2)
+    assert torch.allclose(p.log_prob(x), ref, atol=1e-3)
+    assert m.decoder(torch.randn(3, 6, 16)).mu.shape == (3, 6, 1, 8, 8)
+    assert m.iwae(x, k=5).shape == (6,)
+    assert m.sample(4).shape == (4, 1, 8, 8)
