@@ -44,8 +44,11 @@ def test_the_tuned_ring_run_takes_about_the_paper_wgan_gps_time(runs):
 
 @pytest.mark.parametrize("target", ["ring8", "grid25"])
 def test_tuned_wgan_on_three_seeds(runs, target):
-    """Chapter 03: 8/8 and >= 24/25 modes, >= 75% high quality, every seed."""
+    """Chapter 03: 8/8 and >= 24/25 modes, >= 75% high quality, every seed, each run in
+    <= 90 s: the seconds recorded when the run was trained (at one thread, on an idle 2-core
+    machine for the shipped runs), not a time measured by this test."""
     for seed in SEEDS:
         cov, seconds = runs["tuned", target, seed]
         assert cov.modes >= cov.total - (target == "grid25"), (seed, cov)
         assert cov.high_quality >= 0.75, (seed, cov)
+        assert seconds <= 90, (seed, seconds)

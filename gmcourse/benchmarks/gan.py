@@ -2,10 +2,11 @@
 and the chapters' widget update time.
 
 Chapter 03's tuned Wasserstein GAN (``recipes.TUNED_WGAN``: WGAN-GP, penalty weight 1,
-2 critic steps, Adam lr 1e-3 with beta1 0 and a cosine decay): 1,500 generator steps on the
-ring, 8,000 on the grid. Target (issue 16): 8/8 and >= 24/25 modes with >= 75% high-quality
-samples on every seed, each run <= 90 s at GMCOURSE_THREADS=1. ``seconds`` is the slowest
-seed's training time. ``--only wgan`` runs these rows alone (about 7 minutes at one thread).
+2 critic steps, Adam lr 1e-3 with beta1 0 and a cosine decay; a 128-unit generator against
+a 64-unit critic): 3,000 generator steps on the ring, 8,000 on the grid. Target (issue 16):
+8/8 and >= 24/25 modes with >= 75% high-quality samples on every seed, each run <= 90 s at
+GMCOURSE_THREADS=1. ``seconds`` is the slowest seed's training time. ``--only wgan`` runs
+these rows alone (about 5 minutes at one thread).
 
 Targets (issue 4): best recipe 8/8 modes on the ring and >= 24/25 on the grid, each with
 >= 80% high-quality samples, each run <= 90 s on a 2-core CPU; the conditional DCGAN's
