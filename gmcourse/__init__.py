@@ -32,7 +32,8 @@ Modules (one per topic, read top to bottom):
     score        chapter 08: exact mixture scores, Langevin dynamics, NCSN
     sde          chapter 08: the SDE view, probability-flow ODE and its likelihood
     ebm          chapter 08: an energy-based model trained by contrastive divergence
-    flow_matching chapter 10: probability paths, flow matching, reflow, consistency models
+    flow_matching chapter 10: probability paths, flow matching, reflow
+    consistency  chapter 10: consistency models distilled from a flow's ODE
     param        chapter 10: eps, x0, score and velocity as one model on a Gaussian path
     diffusion_vlb chapter 11: diffusion as a hierarchical VAE, its variational bound
     diffusion_edit chapter 11: DDIM inversion, interpolation, inverse problems

@@ -1,4 +1,4 @@
-"""Flow matching, rectified flow and consistency models (chapter 10).
+"""Flow matching and rectified flow (chapter 10); consistency models: consistency.py.
 
 Symbols (the flow-matching convention: t = 0 is the source, t = 1 the data)
     x0 ~ p0, x1 ~ p1        source (N(0, I) unless given) and data
@@ -7,13 +7,12 @@ Symbols (the flow-matching convention: t = 0 is the source, t = 1 the data)
     v_theta(x, t)           the network, regressed on u_t; its optimum is the marginal
                             velocity u_t(x) = E[u_t | x_t = x]
     pi(x0, x1)              the coupling of source and data: independent or minibatch OT
-    f_theta(x_t, t)         a consistency function: x_t -> x1 along the ODE, f(x, 1) = x
     div v = tr dv/dx        the divergence; d log p_t(x_t) / dt = -div v(x_t, t)
 
 [FM] Lipman et al. 2023, "Flow matching for generative modeling"; [RF] Liu, Gong and Liu
 2023, "Flow straight and fast" (rectified flow, reflow); [OT] Tong et al. 2024, "Improving
-and generalizing flow-based generative models with minibatch optimal transport"; [CM] Song
-et al. 2023, "Consistency models"; [FFJORD] Grathwohl et al. 2019. eps, x, score: param.py.
+and generalizing flow-based generative models with minibatch optimal transport"; [FFJORD]
+Grathwohl et al. 2019. eps, x, score: param.py.
 """
 from __future__ import annotations
 
@@ -61,7 +60,6 @@ def _view(t, x):  # (B,) -> (B, 1, ..., 1)
 
 # --- couplings pi(x0, x1) of a minibatch ---------------------------------------------
 
-
 def independent(x0, x1):
     """pi = p0 x p1: the pairs as drawn."""
     return x0, x1
@@ -77,7 +75,6 @@ def ot_coupling(x0, x1):
 
 
 # --- ODE solvers: one step from t to t + dt of dx/dt = v(x, t) -------------------------
-
 
 def euler(v, x, t, dt):
     return x + dt * v(x, t)
@@ -167,9 +164,10 @@ class FlowMatching(nn.Module):
         v_c, v_u = self.velocity(torch.cat([x, x]), torch.cat([t, t]), torch.cat([y, null])).chunk(2)
         return (1 + w) * v_c - w * v_u  # guidance, as for eps [CFG] Eq. (6): v is affine in eps
 
-    def pair_loss(self, x0, x1, y=None):
-        """E_{t, (x0, x1) ~ pi} |v_theta(x_t, t) - u_t(x_t | x0, x1)|^2  [FM Eq. 23]."""
-        t = torch.rand(len(x1), device=x1.device) * self.path.t_end
+    def pair_loss(self, x0, x1, y=None, t=None):
+        """E_{t, (x0, x1) ~ pi} |v_theta(x_t, t) - u_t(x_t | x0, x1)|^2  [FM Eq. 23];
+        t ~ U(0, t_end) unless given."""
+        t = torch.rand(len(x1), device=x1.device) * self.path.t_end if t is None else t
         alpha, sigma, d_alpha, d_sigma = (_view(c, x1) for c in self.path.coeffs(t))
         xt = alpha * x1 + sigma * x0  # a point of the conditional path
         u = d_alpha * x1 + d_sigma * x0  # its velocity
@@ -229,10 +227,16 @@ class ImageFlowMatching(FlowMatching):
 
 class Reflow(FlowMatching):
     """Rectified flow's reflow [RF Algorithm 1]: flow matching on fixed pairs (x0, x1) with
-    x1 = ODE(x0) of a trained flow. The pairs' paths cross less than independent pairs'."""
+    x1 = ODE(x0) of a trained flow. The pairs' paths cross less than independent pairs'.
+    distill=True keeps the objective at t = 0 alone, |v(x0, 0) - (x1 - x0)|^2: [RF] Sec.
+    2.3's distillation into one Euler step, x1 = x0 + v(x0, 0), all capacity spent there."""
+
+    def __init__(self, velocity: nn.Module, path=None, distill: bool = False):
+        super().__init__(velocity, path)
+        self.distill = distill
 
     def loss(self, x0, x1):
-        return self.pair_loss(x0, x1)
+        return self.pair_loss(x0, x1, t=x0.new_zeros(len(x0)) if self.distill else None)
 
 
 @torch.no_grad()
@@ -248,53 +252,3 @@ def straightness(model: FlowMatching, n: int = 1000, steps: int = 50):
     _, path = model.sample(n, steps, midpoint, return_path=True)
     chord = path[-1] - path[0]
     return ((path[1:] - path[:-1]) * steps - chord).pow(2).flatten(2).sum(-1).mean().item()
-
-
-class ConsistencyModel(nn.Module):
-    """The consistency function of a trained flow's ODE, x_t -> x1, distilled [CM Sec. 3].
-
-    f_theta(x_t, t) = x_t + (1 - t) F_theta(x_t, t) meets the boundary f(x, 1) = x by
-    construction [CM Eq. 5, with the linear path's skip and output scalings]; F = the
-    teacher's v makes f one Euler step to t = 1, a good start. Training regresses
-    f_theta(x_{t_n}, t_n) on the end point of the teacher's trajectory through x_{t_n}, t_n
-    on an N-point grid: the definition [CM Eq. 3] fitted directly, as Luhman and Luhman
-    (2021) distil the t = 0 map, instead of CM Algorithm 2's bootstrapped targets.
-    """
-
-    def __init__(self, net: nn.Module, teacher: FlowMatching, N: int = 18):
-        super().__init__()
-        self.net, self.N = net, N
-        self.teacher = [teacher]  # a list: not a submodule, its weights are neither trained nor saved
-
-    def f(self, xt, t):
-        t = torch.as_tensor(t, dtype=xt.dtype, device=xt.device).expand(len(xt))
-        return xt + _view(1 - t, xt) * self.net(xt, t * self.teacher[0].time_scale)
-
-    def loss(self, traj):
-        """traj (B, N, *shape): teacher trajectories at t_n = n / (N - 1), from
-        ``consistency_trajectories``; |f(x_{t_n}, t_n) - x_{t_{N-1}}|^2 at a random n."""
-        n = torch.randint(0, self.N - 1, (len(traj),), device=traj.device)
-        xt = traj[torch.arange(len(traj), device=traj.device), n]  # (B, *shape)
-        return F.mse_loss(self.f(xt, n.to(xt) / (self.N - 1)), traj[:, -1])
-
-    @torch.no_grad()
-    def sample(self, n: int, steps: int = 1, x0=None, times=None):
-        """x1 = f(x0, 0); each further step re-noises the estimate to t_k on the path and maps
-        it again [CM Algorithm 1]; times = (0, t_1, ..., t_{steps-1}), default k / steps."""
-        teacher = self.teacher[0]
-        times = [k / steps for k in range(steps)] if times is None else list(times)
-        x = self.f(teacher.source_sample(n) if x0 is None else x0, 0.0)
-        for t in times[1:steps]:
-            t = torch.full((n,), float(t), device=x.device)
-            alpha, sigma, _, _ = (_view(c, x) for c in teacher.path.coeffs(t))
-            x = self.f(alpha * x + sigma * teacher.source_sample(n), t)
-        return teacher.to_data(x)
-
-
-@torch.no_grad()
-def consistency_trajectories(teacher: FlowMatching, n: int, N: int = 18, substeps: int = 6,
-                             solver=midpoint):
-    """n trajectories of the teacher's ODE at t_n = n / (N - 1): (n, N, *shape)."""
-    times = torch.linspace(0, 1, (N - 1) * substeps + 1)
-    _, path = teacher.sample(n, (N - 1) * substeps, solver, return_path=True, times=times)
-    return path[::substeps].transpose(0, 1).contiguous()

@@ -6,7 +6,7 @@ import gmcourse
 
 PKG = Path(gmcourse.__file__).parent
 FAMILIES = ["gan", "wgan", "vae", "vqvae", "flows", "flows_spline", "flows_image", "pixelcnn",
-            "diffusion", "score", "sde", "flow_matching", "transformer", "ebm", "diffusion_vlb",
+            "diffusion", "score", "sde", "flow_matching", "consistency", "transformer", "ebm", "diffusion_vlb",
             "diffusion_edit", "vae_priors", "vae_posteriors", "param", "guidance", "latent_diffusion"]
 
 

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from gmcourse import flow_matching as fm
+from gmcourse.consistency import ConsistencyModel, consistency_trajectories
 from gmcourse import param
 from gmcourse.data import GaussianMixture
 from gmcourse.diffusion import DDPM, cosine_beta
@@ -242,10 +243,10 @@ def test_consistency_model_meets_its_boundary_and_learns_the_teachers_end_points
     returns every trajectory's end point and positive for one that does not."""
     torch.manual_seed(0)
     teacher = fm.FlowMatching(FourierTimeMLP(2, 32, 2))
-    cm = fm.ConsistencyModel(FourierTimeMLP(2, 32, 2), teacher, N=10)
+    cm = ConsistencyModel(FourierTimeMLP(2, 32, 2), teacher, N=10)
     x = torch.randn(64, 2)
     assert torch.equal(cm.f(x, 1.0), x)
-    traj = fm.consistency_trajectories(teacher, 64, N=10, substeps=3)
+    traj = consistency_trajectories(teacher, 64, N=10, substeps=3)
     assert traj.shape == (64, 10, 2)
     end = teacher.sample(64, 27, fm.midpoint, x0=traj[:, 0], times=torch.linspace(0, 1, 28))
     assert torch.allclose(traj[:, -1], end, atol=1e-6)
@@ -253,5 +254,42 @@ def test_consistency_model_meets_its_boundary_and_learns_the_teachers_end_points
     with torch.no_grad():  # a student whose f is exact on these trajectories
         cm.f = lambda xt, t: traj[:, -1]
     assert cm.loss(traj).item() == 0
-    assert fm.ConsistencyModel(FourierTimeMLP(2, 32, 2), teacher).sample(16, 2).shape == (16, 2)
+    assert ConsistencyModel(FourierTimeMLP(2, 32, 2), teacher).sample(16, 2).shape == (16, 2)
     assert "teacher" not in "".join(cm.state_dict())  # the teacher is not part of the student
+
+
+def test_distillation_is_the_reflow_objective_at_t_0():
+    """Reflow(distill=True): |v(x0, 0) - (x1 - x0)|^2 with the network read at time 0 only,
+    computed here from the network directly; the plain reflow's loss varies with its t."""
+    torch.manual_seed(0)
+    net = FourierTimeMLP(2, 32, 2)
+    x0, x1 = torch.randn(2, 256, 2)
+    with torch.no_grad():
+        expected = (net(x0, torch.zeros(256)) - (x1 - x0)).pow(2).mean()
+        assert torch.allclose(fm.Reflow(net, distill=True).loss(x0, x1), expected)
+        plain = fm.Reflow(net)
+        assert abs(plain.loss(x0, x1) - plain.loss(x0, x1)) > 1e-6
+
+
+def test_consistency_loss_weighs_each_time_by_one_over_one_minus_t_squared():
+    """The velocity-weighted loss is mean |f(x_tn, t_n) - x1|^2 / (1 - t_n)^2 at the random
+    n it draws, i.e. |F - (x1 - x_tn) / (1 - t_n)|^2; unweighted it is mean |f - x1|^2.
+    Recomputed here from the network and f = x_t + (1 - t) F, with the same n."""
+    torch.manual_seed(0)
+    teacher = fm.FlowMatching(FourierTimeMLP(2, 32, 2))
+    net, N = FourierTimeMLP(2, 32, 2), 10
+    traj = torch.randn(128, N, 2)
+    for weighted in (True, False):
+        cm = ConsistencyModel(net, teacher, N, velocity_weighted=weighted)
+        torch.manual_seed(1)
+        loss = cm.loss(traj)
+        torch.manual_seed(1)
+        n = torch.randint(0, N - 1, (128,))
+        t = n.float() / (N - 1)
+        xt = traj[torch.arange(128), n]
+        with torch.no_grad():
+            F_ = net(xt, t * teacher.time_scale)
+            target = (traj[:, -1] - xt) / (1 - t)[:, None]  # the mean velocity to the end
+            expected = ((F_ - target).pow(2) if weighted else
+                        ((1 - t)[:, None] * (F_ - target)).pow(2)).mean()
+        assert torch.allclose(loss, expected, rtol=1e-5), weighted

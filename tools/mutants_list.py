@@ -792,7 +792,7 @@ MUTANTS = [
       "conditional path with source and data swapped",
       P("flow_matching")
       + _t("flow_matching", "test_flow_matching_loss_targets_the_conditional_velocity")),
-    M("flow_matching.consistency-boundary", "gmcourse/flow_matching.py",
+    M("flow_matching.consistency-boundary", "gmcourse/consistency.py",
       "return xt + _view(1 - t, xt) * self.net(", "return xt + _view(t, xt) * self.net(",
       "consistency function's skip scaling misses the boundary f(x, 1) = x",
       _t("flow_matching",
