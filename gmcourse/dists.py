@@ -5,6 +5,7 @@
     Categorical(logits)        independent pixels with L grey levels 0, 1/(L-1), ..., 1
     DiscretizedLogistic(mu, s) the same levels, each the mass of a logistic on its bin
     kl_normal(q, p)            KL(q || p) of two diagonal Gaussians, in closed form
+    slerp(z0, z1, w)           the great-circle path between two latents
 
 Each object treats its last ``event_dims`` dimensions as one event: ``log_prob(x)``
 sums over them and returns the batch shape, e.g. (B, 1, 8, 8) -> (B,) for an image
@@ -22,6 +23,15 @@ import torch.nn.functional as F
 def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
     """log N(z; 0, 1) elementwise: -(z^2 + log 2 pi) / 2."""
     return -0.5 * (z ** 2 + math.log(2 * math.pi))
+
+
+def slerp(z0: torch.Tensor, z1: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Spherical interpolation of two latents (d,) at weights w (k,) -> (k, d) (White 2016):
+    a linear path's midpoint has about 1/sqrt(2) of the norm sqrt(d) near which N(0, I)
+    puts its mass in high dimension; the great circle keeps it there."""
+    omega = torch.arccos((z0 @ z1 / (z0.norm() * z1.norm())).clamp(-1, 1))  # the angle
+    w = w[:, None]
+    return (torch.sin((1 - w) * omega) * z0 + torch.sin(w * omega) * z1) / torch.sin(omega)
 
 
 def bits_per_dim(nll_nats, num_dims: int):

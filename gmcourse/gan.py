@@ -213,10 +213,10 @@ class GAN(nn.Module):
     def _device(self):
         return next(self.G.parameters()).device
 
-    def generate(self, n: int, y=None, G=None):
-        """G(z) for n fresh latents, with gradients (training uses this)."""
+    def generate(self, n: int, y=None, G=None, z=None):
+        """G(z) for n fresh latents (or the given z), with gradients (training uses this)."""
         G = G or self.G
-        z = torch.randn(n, self.latent_dim, device=self._device())
+        z = torch.randn(n, self.latent_dim, device=self._device()) if z is None else z
         return G(z) if self.n_classes is None else G(z, y)
 
     def discriminate(self, x, y=None):
@@ -227,11 +227,11 @@ class GAN(nn.Module):
         return self.D(x).reshape(-1)
 
     @torch.no_grad()
-    def sample(self, n: int, y=None):
-        """n samples from the averaged generator if there is one; y: class labels (n,)."""
+    def sample(self, n: int, y=None, z=None):
+        """n samples from the averaged generator if there is one; y: labels (n,); z: latents."""
         if self.n_classes is not None and y is None:
             y = torch.arange(n, device=self._device()) % self.n_classes
-        return self.generate(n, y, self.G_ema or self.G)
+        return self.generate(n, y, self.G_ema or self.G, z)
 
     def d_loss(self, x_real, y=None):
         """The discriminator's loss on a real batch and as many fresh fakes."""
@@ -289,3 +289,12 @@ def rejection_sample(gan: GAN, n: int, gamma: float = 0.0, eps: float = 1e-6,
                       f"in {tried} proposals; D's largest logit may be an outlier (raise gamma "
                       "below 0 to accept more, or max_rounds)")
     return x[:n], len(x) / tried
+
+
+def truncated_latents(n: int, dim: int, threshold: float, generator=None):
+    """The truncation trick (Brock et al. 2019, Sec. 3.1): z ~ N(0, I), each |z_i| > threshold
+    redrawn; smaller thresholds trade variety (recall) for typical samples (precision)."""
+    z = torch.randn(n, dim, generator=generator)
+    while (out := z.abs() > threshold).any():
+        z[out] = torch.randn(int(out.sum()), generator=generator)
+    return z

@@ -19,6 +19,7 @@ from .classifier import digit_classifier
 from .data import GaussianMixture
 from .dists import bits_per_dim  # noqa: F401  (re-exported: the likelihood unit of the baselines)
 from .divergences import mmd2, wasserstein
+from .gan import truncated_latents
 
 
 @dataclass
@@ -174,6 +175,23 @@ def classifier_scores(x_real: torch.Tensor, x_fake: torch.Tensor, classifier=Non
     precision, recall = precision_recall(f_real, f_fake)
     return {"fid": fid(f_real, f_fake), "is": inception_score(probs),
             "precision": precision, "recall": recall}
+
+
+def truncation_curve(gan, x_real: torch.Tensor, thresholds, draws: int = 3,
+                     classifier=None) -> list[dict]:
+    """Precision and recall (``classifier_scores``) of a GAN's images at each truncation
+    threshold (``gan.truncated_latents``), each the mean over ``draws`` draws of len(x_real)
+    samples (latent seeds 0 .. draws - 1); a conditional GAN gets the labels in turn."""
+    classifier = classifier or digit_classifier()
+    n, rows = len(x_real), []
+    y = None if gan.n_classes is None else torch.arange(n) % gan.n_classes
+    for thr in thresholds:
+        s = [classifier_scores(x_real, gan.sample(n, y, truncated_latents(
+            n, gan.latent_dim, thr, torch.Generator().manual_seed(seed))).float().clamp(0, 1),
+            classifier) for seed in range(draws)]
+        rows.append({"threshold": thr, **{k: sum(d[k] for d in s) / draws
+                                          for k in ("precision", "recall", "fid")}})
+    return rows
 
 
 # --- GAN (chapters 02-03): distances of 2D samples to their target -------------------
