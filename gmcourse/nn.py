@@ -111,33 +111,64 @@ class TimeMLP(nn.Module):
 
 # --- GAN networks (chapters 02-03) ---------------------------------------------------
 
+class ConditionalBatchNorm(nn.Module):
+    """Batch norm whose gain and bias come from the label y (de Vries et al. 2017; the
+    class-conditional generators of Miyato & Koyama 2018 and BigGAN): every layer it sits in
+    sees the class. (B, c, ...), (B,) -> (B, c, ...); starts as plain batch norm."""
+
+    def __init__(self, c: int, n_classes: int, dims: int = 2):
+        super().__init__()
+        self.bn = (nn.BatchNorm2d if dims == 2 else nn.BatchNorm1d)(c, affine=False)
+        self.gain, self.bias = nn.Embedding(n_classes, c), nn.Embedding(n_classes, c)
+        nn.init.ones_(self.gain.weight)
+        nn.init.zeros_(self.bias.weight)
+
+    def forward(self, h, y):
+        shape = (len(h), -1) + (1,) * (h.dim() - 2)  # (B, c) -> (B, c, 1, 1) for images
+        return self.bn(h) * self.gain(y).view(shape) + self.bias(y).view(shape)
+
+
 class DCGenerator(nn.Module):
     """DCGAN generator (Radford et al. 2016): z (B, latent) -> images (B, C, H, W) in [0, 1].
 
     Guidelines kept: no pooling, fractionally strided convolutions, batch norm, ReLU.
     H and W must be multiples of 4 (8x8 digits, 28x28 MNIST, 32x32 CIFAR-10). The output
     is a sigmoid rather than tanh because the course's images lie in [0, 1].
-    n_classes: conditional, G(z, y) sees a learned embedding of the label y (B,).
+    n_classes: conditional, G(z, y) sees a learned embedding of the label y (B,) beside z;
+    label_layers="all" also makes every batch norm a ``ConditionalBatchNorm`` of y.
     """
 
     def __init__(self, latent_dim: int, image_shape=(1, 8, 8), channels: int = 64,
-                 n_classes: int | None = None, emb_dim: int = 16):
+                 n_classes: int | None = None, emb_dim: int = 16, label_layers: str = "input"):
         super().__init__()
+        if label_layers not in ("input", "all"):
+            raise ValueError(f"label_layers must be 'input' or 'all', not {label_layers!r}")
         C, H, W = image_shape
         c, self.s = channels, (H // 4, W // 4)
         self.embed = nn.Embedding(n_classes, emb_dim) if n_classes else None
+        cbn = n_classes and label_layers == "all"
+
+        def norm(k, dims):
+            return ConditionalBatchNorm(k, n_classes, dims) if cbn else \
+                (nn.BatchNorm2d if dims == 2 else nn.BatchNorm1d)(k)
         self.fc = nn.Sequential(
             nn.Linear(latent_dim + (emb_dim if n_classes else 0), 2 * c * H * W // 16),
-            nn.BatchNorm1d(2 * c * H * W // 16), nn.ReLU())
+            norm(2 * c * H * W // 16, 1), nn.ReLU())
         self.up = nn.Sequential(
-            nn.ConvTranspose2d(2 * c, c, 4, 2, 1), nn.BatchNorm2d(c), nn.ReLU(),  # H/4 -> H/2
+            nn.ConvTranspose2d(2 * c, c, 4, 2, 1), norm(c, 2), nn.ReLU(),  # H/4 -> H/2
             nn.ConvTranspose2d(c, C, 4, 2, 1), nn.Sigmoid())  # H/2 -> H
+
+    @staticmethod
+    def _run(layers, h, y):  # a conditional norm also takes the label
+        for layer in layers:
+            h = layer(h, y) if isinstance(layer, ConditionalBatchNorm) else layer(h)
+        return h
 
     def forward(self, z, y=None):
         if self.embed is not None:
             z = torch.cat([z, self.embed(y)], 1)
-        h = self.fc(z).reshape(len(z), -1, *self.s)  # (B, 2c * H/4 * W/4) -> (B, 2c, H/4, W/4)
-        return self.up(h)
+        h = self._run(self.fc, z, y).reshape(len(z), -1, *self.s)  # -> (B, 2c, H/4, W/4)
+        return self._run(self.up, h, y)
 
 
 class DCDiscriminator(nn.Module):

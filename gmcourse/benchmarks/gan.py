@@ -6,7 +6,8 @@ Chapter 03's tuned Wasserstein GAN (``recipes.TUNED_WGAN``: WGAN-GP, penalty wei
 a 64-unit critic): 3,000 generator steps on the ring, 8,000 on the grid. Target (issue 16):
 8/8 and >= 24/25 modes with >= 75% high-quality samples on every seed, each run <= 90 s at
 GMCOURSE_THREADS=1. ``seconds`` is the slowest seed's training time. ``--only wgan`` runs
-these rows alone (about 5 minutes at one thread).
+these rows alone (about 5 minutes at one thread). ``--only conditioning``: the conditional
+DCGAN with the label at G's input only or in every layer (conditional batch norm), 3 seeds.
 
 Targets (issue 4): best recipe 8/8 modes on the ring and >= 24/25 on the grid, each with
 >= 80% high-quality samples, each run <= 90 s on a 2-core CPU; the conditional DCGAN's
@@ -30,6 +31,8 @@ from ..recipes import BEST, VANILLA, but
 from ..gan_experiments import summarise
 from ..recipes import TUNED_STEPS, train_wgan, tuned_wgan
 from ..classifier import digit_classifier
+from ..data import load_images
+from ..metrics import classifier_scores
 from .. import recipes
 from ..figures import draw_dirac_gan
 from ..widgets import update_ms
@@ -89,6 +92,30 @@ def _cgan_row(profile):
             "seconds": seconds, "steps": steps}
 
 
+def _conditioning_rows(profile):
+    """Where G sees the label: beside z at the input (``CGAN_DIGITS``) or also in every batch
+    norm (``CGAN_CBN_DIGITS``), 3 seeds each at chapter 03's 2,500 steps: the share of
+    samples classified as requested (1000 samples), and FID, precision and recall against
+    the test digits (local classifier). Seed 0 of each ships with the course."""
+    import torch
+    clf, x_test = digit_classifier(), load_images("digits", "test")
+    seeds, steps = ([0], 30) if profile == "smoke" else ([0, 1, 2], None)
+    rows = []
+    for label, recipe in (("input", recipes.CGAN_DIGITS), ("every layer", recipes.CGAN_CBN_DIGITS)):
+        for seed in seeds:
+            g = recipes.trained(recipe, seed=seed, steps=steps)
+            y = torch.arange(1000) % 10
+            torch.manual_seed(0)
+            acc = clf.accuracy(g.sample(1000, y), y)
+            torch.manual_seed(1)
+            s = classifier_scores(x_test, g.sample(len(x_test), torch.arange(len(x_test)) % 10), clf)
+            rows.append({"metric": f"conditional DCGAN, label {label}: classified as requested",
+                         "value": acc, "seed": seed, "fid": s["fid"],
+                         "precision": s["precision"], "recall": s["recall"]})
+            print(rows[-1], flush=True)
+    return rows
+
+
 def _widget_row():
     times, _ = update_ms(draw_dirac_gan, [{"method": m, "h": 0.3, "gamma": 0.1}
                                           for m in ("simultaneous", "alternating", "rk4")])
@@ -96,11 +123,12 @@ def _widget_row():
 
 
 PARTS = {"widget": lambda p: [_widget_row()], "wgan": _wgan_rows, "coverage": _coverage_rows,
-         "cgan": lambda p: [_cgan_row(p)]}
+         "cgan": lambda p: [_cgan_row(p)], "conditioning": _conditioning_rows}
 
 
 def run(profile, only: str | None = None):
-    """Every part, or ``--only wgan`` (or widget, coverage, cgan; comma-separated)."""
+    """Every part, or ``--only wgan`` (or widget, coverage, cgan, conditioning;
+    comma-separated)."""
     parts = list(PARTS) if only is None else only.split(",")
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
