@@ -18,6 +18,7 @@ Modules (one per topic, read top to bottom):
     divfit       chapter 01: fitting Gaussians and mixtures under each divergence
     gan          chapters 02-03: the GAN game, its objectives, penalties, Lipschitz constraints
     dirac        chapter 02: the Dirac-GAN and the dynamics of its updates
+    moment_matching chapter 02: a generator trained on the MMD estimate, no discriminator
     wgan         chapter 03: the three Wasserstein critics, their W1 and Lipschitz estimates
     vae          chapter 04: the VAE, IWAE, the plain autoencoder, a linear-Gaussian model
     vqvae        chapter 04: the VQ-VAE

@@ -221,13 +221,18 @@ def mmd2(x: torch.Tensor, y: torch.Tensor, kernel=gaussian_kernel, **kernel_args
     Input: two sample sets (n, d) and (m, d). Estimator: the U-statistic (diagonal
     terms dropped), so it averages to 0 when p = q and can be slightly negative.
     """
+    return mmd2_tensor(x, y, kernel, **kernel_args).item()
+
+
+def mmd2_tensor(x: torch.Tensor, y: torch.Tensor, kernel=gaussian_kernel, **kernel_args):
+    """``mmd2`` as a 0-d tensor that gradients flow through (a generator's loss)."""
     n, m = len(x), len(y)
     kxx = kernel(x, x, **kernel_args)
     kyy = kernel(y, y, **kernel_args)
     kxy = kernel(x, y, **kernel_args)
     exx = (kxx.sum() - kxx.diagonal().sum()) / (n * (n - 1))
     eyy = (kyy.sum() - kyy.diagonal().sum()) / (m * (m - 1))
-    return (exx + eyy - 2 * kxy.mean()).item()
+    return exx + eyy - 2 * kxy.mean()
 
 
 def classifier_f_divergence(x, y, gen: Generator, steps: int = 200, hidden: int = 32,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -17,7 +18,7 @@ from .config import seed_everything
 from .data import GaussianMixture, two_gaussians
 from .divergences import wasserstein
 from .gan import GAN, NonSaturating, optimal_discriminator, rejection_sample
-from .recipes import ToyGANConfig, but, train_toy_gan, trained_toy_gan
+from .recipes import TARGETS, MMDConfig, ToyGANConfig, but, toy_mmd, train_toy_gan, trained_toy_gan
 from .metrics import mode_coverage
 from .nn import MLP
 from .train import Game, TrainConfig, TrainingDiverged, fit_adversarial, linear_decay
@@ -113,6 +114,20 @@ def loss_comparison(recipes: dict, seeds=(0, 1, 2), steps: int = 1500, target: s
                 out[name].append({"gan": None, "target": None, "diverged": str(e),
                                   "coverage": None})
     return out
+
+
+def mmd_runs(seeds=(0, 1, 2), steps: int = 1500, target: str = "ring8",
+             progress: bool = True) -> list[dict]:
+    """``recipes.toy_mmd`` for each seed at the loss comparison's budget, as runs of
+    ``loss_comparison`` (a generator with no discriminator, in the same table)."""
+    cfg = MMDConfig(target=target)
+    cfg = replace(cfg, train=replace(cfg.train, steps=steps))
+    runs = []
+    for seed in seeds:
+        model, tgt = toy_mmd(cfg, seed, progress), TARGETS[target]()
+        runs.append({"gan": model, "target": tgt, "diverged": None,
+                     "coverage": coverage_of(model, tgt)[0]})
+    return runs
 
 
 def loss_table(comparison: dict) -> str:

@@ -153,3 +153,16 @@ def test_a_general_f_matches_the_table_and_the_tails_do_not_overflow():
     lp, lq = torch.tensor([-1.0, -1.0], dtype=torch.float64), torch.tensor([-1001.0, -1.0], dtype=torch.float64)
     assert f_divergence(lp, lq, 1.0, F_DIVERGENCES["KL"]).item() == pytest.approx(math.exp(-1) * 1000)
     assert f_divergence(lq, lp, 1.0, F_DIVERGENCES["reverse KL"]).item() == pytest.approx(math.exp(-1) * 1000)
+
+
+def test_mmd2_tensor_is_mmd2_with_a_gradient_that_moves_samples_towards_the_data():
+    from gmcourse.divergences import gaussian_kernel, mmd2, mmd2_tensor
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(64, 2, generator=g), torch.randn(48, 2, generator=g) + 1.0
+    y.requires_grad_(True)
+    est = mmd2_tensor(x, y, gaussian_kernel, bandwidth=1.0)
+    assert abs(est.item() - mmd2(x, y.detach(), bandwidth=1.0)) < 1e-6
+    est.backward()
+    # a small step against the gradient lowers the estimate: the generator's descent direction
+    with torch.no_grad():
+        assert mmd2(x, y - 0.1 * y.grad / y.grad.norm(), bandwidth=1.0) < est.item()
