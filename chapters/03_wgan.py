@@ -254,7 +254,7 @@ for name, model in (("label at the input", cgan), ("label in every layer", cgan_
 # ### The generator's latent space: interpolation and truncation
 #
 # $G$ is continuous, so a path between two latent codes is a path between two images. Which
-# path matters in high dimension: $z \sim \mathcal N(0, I_d)$ has $|z| pprox \sqrt d$
+# path matters in high dimension: $z \sim \mathcal N(0, I_d)$ has $|z| \approx \sqrt d$
 # (here $d = 32$, $\sqrt d = 5.7$), and the midpoint of the straight line between two such
 # codes, nearly orthogonal, has only about $1/\sqrt 2$ of that norm, where the generator
 # has seen few codes during training. Spherical interpolation (slerp, White 2016) follows
@@ -281,11 +281,11 @@ print(f"|z0| = {z0.norm():.2f}, |z1| = {z1.norm():.2f}; at the midpoint: linear 
 # and the norms printed above are what differs.
 #
 # **The truncation trick** (Brock et al. 2019, BigGAN, Sec. 3.1) samples $z$ from a
-# truncated normal: every coordinate with $|z_i| > 	au$ is redrawn
+# truncated normal: every coordinate with $|z_i| > \tau$ is redrawn
 # (`gan.truncated_latents`). Codes near the centre give the generator's most typical
-# images; a smaller $	au$ buys fidelity with variety. Chapter 09's precision and recall
+# images; a smaller $\tau$ buys fidelity with variety. Chapter 09's precision and recall
 # measure exactly these two (in the local classifier's features, against the test digits):
-# the curve below runs from no truncation ($	au = \infty$) to $	au = 0.75$, each point
+# the curve below runs from no truncation ($\tau = \infty$) to $\tau = 0.75$, each point
 # the mean of three draws of 297 samples, for this chapter's conditional DCGAN and for the
 # unconditional DCGAN chapter 09 compares.
 
@@ -309,10 +309,10 @@ for name, rows_t in curves.items():
 
 # %% [markdown]
 # The conditional DCGAN shows the trade the BigGAN paper describes: from no truncation to
-# $	au = 0.75$ its precision rises from 0.93 to 0.99 and its recall falls from 0.80 to
+# $\tau = 0.75$ its precision rises from 0.93 to 0.99 and its recall falls from 0.80 to
 # 0.13, monotonically along the way. The unconditional DCGAN gains almost nothing (its
-# best precision, 0.77 at $	au = 2.5$, against 0.74 untruncated) and below $	au = 1.5$
-# loses both: at $	au = 0.75$ precision 0.21 and recall 0.27 (tested). Without a label
+# best precision, 0.77 at $\tau = 2.5$, against 0.74 untruncated) and below $\tau = 1.5$
+# loses both: at $\tau = 0.75$ precision 0.21 and recall 0.27 (tested). Without a label
 # the centre of its latent space is where the classes meet, and it draws blends that are
 # no digit; with the label fixed, the centre is the class's most typical style. BigGAN saw
 # the same: some of its models were "not amenable to truncation" until an orthogonal

@@ -122,6 +122,12 @@ def ring8(radius: float = 1.0, std: float = 0.01) -> GaussianMixture:
     return GaussianMixture(radius * torch.stack([a.cos(), a.sin()], 1), std=std, name="ring8")
 
 
+def ring(k: int, radius: float = 1.0, std: float = 0.05) -> GaussianMixture:
+    """k Gaussians of equal weight evenly spaced on a circle (chapter 02's capacity grid)."""
+    a = 2 * math.pi * torch.arange(k, dtype=torch.float64) / k
+    return GaussianMixture(radius * torch.stack([a.cos(), a.sin()], 1), std=std, name=f"ring{k}")
+
+
 def grid25(spacing: float = 2.0, std: float = 0.05) -> GaussianMixture:
     """A 5x5 grid of Gaussians: the "2D-grid" of VEEGAN and PacGAN.
 

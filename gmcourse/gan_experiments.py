@@ -11,6 +11,7 @@ import statistics
 import time
 from dataclasses import replace
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -18,7 +19,8 @@ from .config import seed_everything
 from .data import GaussianMixture, two_gaussians
 from .divergences import wasserstein
 from .gan import GAN, NonSaturating, optimal_discriminator, rejection_sample
-from .recipes import TARGETS, MMDConfig, ToyGANConfig, but, toy_mmd, train_toy_gan, trained_toy_gan
+from .recipes import (TARGETS, VANILLA, MMDConfig, ToyGANConfig, but, toy_mmd, train_toy_gan,
+                      trained_toy_gan)
 from .metrics import mode_coverage
 from .nn import MLP
 from .train import Game, TrainConfig, TrainingDiverged, fit_adversarial, linear_decay
@@ -128,6 +130,35 @@ def mmd_runs(seeds=(0, 1, 2), steps: int = 1500, target: str = "ring8",
         runs.append({"gan": model, "target": tgt, "diverged": None,
                      "coverage": coverage_of(model, tgt)[0]})
     return runs
+
+
+CAPACITY_KS, CAPACITY_WIDTHS = (2, 4, 9), (8, 32, 128)
+
+
+def capacity_grid(ks=CAPACITY_KS, widths=CAPACITY_WIDTHS, steps: int = 1500, seeds=(0, 1, 2),
+                  n: int = 1000, progress: bool = False) -> dict:
+    """The plain GAN on k-mode mixtures (``recipes.TARGETS["mix<k>"]``) for every pair of
+    generator and discriminator widths (3 hidden layers each): {k: {"w1": (len(widths),
+    len(widths)) mean over seeds, rows G's width, columns D's; "seeds": (S, ...) per seed;
+    "floor": W1 of two target samples}}, each W1 exact (POT) between n samples of the GAN
+    and n of the target."""
+    out = {}
+    for k in ks:
+        target = TARGETS[f"mix{k}"]()
+        g = torch.Generator().manual_seed(1000 + k)
+        ref = target.sample(n, generator=g)
+        w1 = np.zeros((len(seeds), len(widths), len(widths)))
+        for s, seed in enumerate(seeds):
+            for i, wg in enumerate(widths):
+                for j, wd in enumerate(widths):
+                    cfg = but(VANILLA, target=f"mix{k}", hidden=wg, d_hidden=wd, steps=steps,
+                              seed=seed)
+                    gan, _, _ = trained_toy_gan(cfg, progress=progress, verbose=False)
+                    torch.manual_seed(0)
+                    w1[s, i, j] = wasserstein(gan.sample(n), ref)
+        out[k] = {"w1": w1.mean(0), "seeds": w1,
+                  "floor": wasserstein(target.sample(n, generator=g), ref)}
+    return out
 
 
 def loss_table(comparison: dict) -> str:

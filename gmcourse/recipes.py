@@ -48,7 +48,7 @@ from . import checkpoint
 from . import flow_matching as fm
 from .consistency import ConsistencyModel, consistency_trajectories
 from .config import get_profile, max_steps, pick, seed_everything
-from .data import DynamicBinarized, available, grid25, load_images, ring8, toy
+from .data import DynamicBinarized, available, grid25, load_images, ring, ring8, toy
 from .diffusion import DDPM, SCHEDULES, ImageDDPM
 from .divergences import wasserstein
 from .ebm import EBM
@@ -652,7 +652,9 @@ NCSN_DIGITS = Recipe("ncsn-digits", NCSNConfig(
 # and train_toy_gan / train_wgan seed, build and train one run. The digits DCGANs below
 # are cached recipes.
 
-TARGETS = {"ring8": ring8, "grid25": grid25}
+TARGETS = {"ring8": ring8, "grid25": grid25,
+           # chapter 02's capacity grid: k modes of std 0.05 on the unit circle
+           **{f"mix{k}": functools.partial(ring, k) for k in (2, 4, 9)}}
 _TRAIN_FIELDS = {f.name for f in fields(TrainConfig)}
 
 

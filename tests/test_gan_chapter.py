@@ -69,3 +69,32 @@ def test_mmd_generator_covers_every_mode_with_few_samples_on_them():
     assert [r["coverage"].modes for r in runs] == [8, 8, 8]
     assert abs(sum(r["coverage"].high_quality for r in runs) / 3 - 0.155) < 0.0005
     assert max(r["coverage"].reverse_kl for r in runs) < 0.3
+
+
+def test_capacity_grid_claims():
+    """Chapter 02, section 7: the capacity grid (k = 2, 4, 9 modes; G and D of 8, 32, 128
+    units; 3 seeds, 1,500 steps), each statement the chapter makes about it."""
+    import torch
+    from gmcourse.metrics import mode_coverage
+    cap = ex.capacity_grid()
+    widths = ex.CAPACITY_WIDTHS
+    assert widths == (8, 32, 128) and tuple(cap) == (2, 4, 9)
+    for k, c in cap.items():
+        w1 = c["w1"]
+        assert w1[:, 0].min() > 0.9, k          # D of 8 units: every G fails
+        assert w1[0, :].min() > 0.4, k          # G of 8 units: every D fails
+        assert w1[2, 1] > w1[2, 2], k           # D narrower than G = 128 is worse
+        best = divmod(int(w1.argmin()), len(widths))
+        assert min(best) >= 1, (k, best)        # both players at 32 units or more
+    quoted = {2: (0.19, 0.86), 4: (0.33, 0.60), 9: (0.14, 1.21)}
+    for k, (wide, narrow) in quoted.items():
+        assert abs(cap[k]["w1"][2, 2] - wide) < 0.005 and abs(cap[k]["w1"][2, 1] - narrow) < 0.005, k
+    s = cap[4]["seeds"][:, 2, 2]
+    assert abs(s.min() - 0.09) < 0.005 and abs(s.max() - 0.77) < 0.005
+    assert all(abs(v - 1.0) < 0.06 for v in cap[2]["w1"][0])  # G of 8 on two modes: W1 ~ 1
+    for d in widths[1:]:  # ... because against D of 32 or 128 it puts all its mass on one
+        for seed in (0, 1, 2):
+            cfg = rec.but(rec.VANILLA, target="mix2", hidden=8, d_hidden=d, steps=1500, seed=seed)
+            gan, target, _ = rec.trained_toy_gan(cfg, progress=False, verbose=False)
+            torch.manual_seed(0)
+            assert mode_coverage(gan.sample(1000), target).modes == 1, (d, seed)
