@@ -19,6 +19,7 @@ Modules (one per topic, read top to bottom):
     gan          chapters 02-03: the GAN game, its objectives, penalties, Lipschitz constraints
     dirac        chapter 02: the Dirac-GAN and the dynamics of its updates
     moment_matching chapter 02: a generator trained on the MMD estimate, no discriminator
+    gan_tricks   chapter 02: label smoothing, noisy labels and instance noise
     wgan         chapter 03: the three Wasserstein critics, their W1 and Lipschitz estimates
     vae          chapter 04: the VAE, IWAE, the plain autoencoder, a linear-Gaussian model
     vqvae        chapter 04: the VQ-VAE

@@ -161,6 +161,38 @@ def capacity_grid(ks=CAPACITY_KS, widths=CAPACITY_WIDTHS, steps: int = 1500, see
     return out
 
 
+# Chapter 02's "hacks" sweeps: the plain GAN on ring-8 with one setting changed at a time
+# (the others as ``recipes.VANILLA``), at the loss comparison's budget.
+HACK_SWEEPS = {
+    "learning rate": [{"lr": v} for v in (1e-4, 3e-4, 1e-3, 3e-3)],
+    "learning rate, spectral norm": [{"lr": v, "sn": True} for v in (1e-4, 3e-4, 1e-3, 3e-3)],
+    "batch size": [{"batch_size": v} for v in (64, 256, 1024)],
+    "Adam beta1": [{"betas": (v, 0.999)} for v in (0.0, 0.5, 0.9)],
+    "D's labels": [{"loss": v} for v in ("ns", "ns-smooth", "ns-flip")],  # gan_tricks.py
+    "instance noise": [{"instance_noise": v} for v in (0.0, 0.05, 0.2)],
+}
+
+
+def hack_sweeps(sweeps=None, seeds=(0, 1, 2), steps: int = 1500, progress: bool = False) -> dict:
+    """{sweep: [{"setting": changes, "modes": [per seed], "high_quality": [per seed]}]} for
+    each one-setting change of ``HACK_SWEEPS`` (a diverged run counts as 0 modes)."""
+    out = {}
+    for name, settings in (sweeps or HACK_SWEEPS).items():
+        out[name] = []
+        for changes in settings:
+            modes, hq = [], []
+            for seed in seeds:
+                cfg = but(VANILLA, steps=steps, seed=seed, **changes)
+                try:
+                    gan, tgt, _ = trained_toy_gan(cfg, progress=progress, verbose=False)
+                    cov = coverage_of(gan, tgt)[0]
+                    modes.append(cov.modes), hq.append(cov.high_quality)
+                except TrainingDiverged:
+                    modes.append(0), hq.append(0.0)
+            out[name].append({"setting": changes, "modes": modes, "high_quality": hq})
+    return out
+
+
 def loss_table(comparison: dict) -> str:
     """One line per loss: modes found on each seed ("div": diverged) and the mean
     high-quality share (a diverged run counts as 0)."""

@@ -56,6 +56,7 @@ from .flows import realnvp_2d
 from .flows_image import glow
 from .flows_spline import spline_flow_2d
 from .gan import FGAN, GAN, R1, Hinge, LeastSquares, Minimax, NonSaturating, SpectralNorm
+from .gan_tricks import InstanceNoise, SmoothedLabels
 from .guidance import NoisyClassifier
 from .latent_diffusion import LatentDiffusion
 from .metrics import ModeCoverage, mode_coverage
@@ -683,6 +684,7 @@ class ToyGANConfig:
     n_critic: int = 1
     pack: int = 1
     sn: bool = False         # spectral normalisation of D (SNGAN)
+    instance_noise: float = 0.0  # sigma_0 of Gaussian noise on D's inputs, decayed to 0
     r1: float = 0.0          # gamma of the R1 penalty (0: none)
     ema: float | None = None
     drs: bool = False        # discriminator rejection sampling after training
@@ -694,7 +696,9 @@ class ToyGANConfig:
 
 LOSSES = {"minimax": Minimax, "ns": NonSaturating, "lsgan": LeastSquares, "hinge": Hinge,
           "f-kl": lambda: FGAN("kl"), "f-reverse_kl": lambda: FGAN("reverse_kl"),
-          "f-js": lambda: FGAN("js"), "f-pearson": lambda: FGAN("pearson")}
+          "f-js": lambda: FGAN("js"), "f-pearson": lambda: FGAN("pearson"),
+          "ns-smooth": lambda: SmoothedLabels(smooth=0.1),   # one-sided, D's target 0.9
+          "ns-flip": lambda: SmoothedLabels(flip=0.05)}      # 5% of D's labels flipped
 
 
 def toy_gan(cfg: ToyGANConfig) -> GAN:
@@ -703,7 +707,8 @@ def toy_gan(cfg: ToyGANConfig) -> GAN:
             act=nn.LeakyReLU)
     return GAN(G, D, LOSSES[cfg.loss](), cfg.latent_dim, pack=cfg.pack, ema=cfg.ema,
                penalty=R1(cfg.r1) if cfg.r1 else None,
-               constraint=SpectralNorm() if cfg.sn else None)
+               constraint=SpectralNorm() if cfg.sn else InstanceNoise(
+                   cfg.instance_noise, cfg.train.steps * cfg.n_critic) if cfg.instance_noise else None)
 
 
 def _fit_toy_gan(gan: GAN, target, cfg: ToyGANConfig, progress: bool, callback) -> History:
@@ -742,6 +747,8 @@ def trained_toy_gan(cfg: ToyGANConfig, progress: bool = True, verbose: bool = Tr
         except TrainingDiverged as e:
             return {"diverged": str(e)}
     key = checkpoint.config_dict(cfg)
+    if not cfg.instance_noise:  # runs without it keep the names they had before it existed
+        del key["instance_noise"]
     gan, rec = checkpoint.cached_run(
         f"gan-{cfg.target}-{checkpoint.config_hash(key)}", key, build, fit, verbose=verbose)
     if "diverged" in rec:

@@ -5,7 +5,7 @@ from pathlib import Path
 import gmcourse
 
 PKG = Path(gmcourse.__file__).parent
-FAMILIES = ["gan", "moment_matching", "wgan", "vae", "vqvae", "flows", "flows_spline", "flows_image", "pixelcnn",
+FAMILIES = ["gan", "gan_tricks", "moment_matching", "wgan", "vae", "vqvae", "flows", "flows_spline", "flows_image", "pixelcnn",
             "diffusion", "score", "sde", "flow_matching", "consistency", "transformer", "ebm", "diffusion_vlb",
             "diffusion_edit", "vae_priors", "vae_posteriors", "param", "guidance", "latent_diffusion"]
 

@@ -98,3 +98,31 @@ def test_capacity_grid_claims():
             gan, target, _ = rec.trained_toy_gan(cfg, progress=False, verbose=False)
             torch.manual_seed(0)
             assert mode_coverage(gan.sample(1000), target).modes == 1, (d, seed)
+
+
+def test_hack_sweeps_claims():
+    """Chapter 02, section 8: the one-setting sweeps on ring-8 (3 seeds, 1,500 steps)."""
+    import statistics
+    sw = ex.hack_sweeps()
+
+    def row(name, i):
+        r = sw[name][i]
+        return r["modes"], 100 * statistics.mean(r["high_quality"])
+
+    def near(a, b):  # the chapter prints one decimal
+        return abs(a - b) < 0.06
+    lr = [row("learning rate", i) for i in range(4)]
+    sn = [row("learning rate, spectral norm", i) for i in range(4)]
+    assert near(lr[0][1], 1.1) and near(lr[3][1], 45.0)
+    assert sn[0][0] == [8, 8, 8] and near(sn[0][1], 14.0) and all(max(m) <= 3 for m, _ in sn[1:])
+    every = [(n, i) for n, rows in sw.items() for i, r in enumerate(rows) if min(r["modes"]) == 8]
+    assert every == [("learning rate, spectral norm", 0)]  # the only one on every seed
+    b0, b5, b9 = (row("Adam beta1", i) for i in range(3))
+    assert near(b0[1], 55.7) and near(b5[1], 19.3) and b0[0].count(8) == 2 and 0 in b9[0]
+    bs = [row("batch size", i)[1] for i in range(3)]
+    assert all(near(a, b) for a, b in zip(bs, (28.8, 19.3, 49.8)))
+    plain, smooth, flip = (row("D's labels", i) for i in range(3))
+    assert near(plain[1], 19.3) and near(smooth[1], 45.8) and near(flip[1], 29.1)
+    assert smooth[0].count(8) == 1
+    noise = [row("instance noise", i)[1] for i in range(3)]
+    assert near(noise[1], 13.2) and near(noise[2], 15.3) and max(noise[1:]) < noise[0]
