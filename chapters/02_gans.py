@@ -442,6 +442,38 @@ fig.tight_layout()
 # 7.8/8 at 95.9% and 24.8/25 at 93.6%. `python -m gmcourse.bench gan` prints ours over
 # 3 seeds, next to the plain GAN's.
 #
+# ### Which ingredient buys what
+#
+# An ablation of the recipe on the grid of 25, 3 seeds: each row removes or changes one
+# ingredient and keeps the rest (`ex.ABLATIONS`; 21 runs of about a minute each, shipped
+# trained). "no DRS" scores the recipe's own runs before rejection sampling.
+
+# %%
+abl = ex.ablation(seeds=seeds, steps=pick(smoke=150, lecture=None),
+                  calibrate=pick(smoke=50, lecture=None))
+print(f"{'grid of 25':14s} {'modes per seed':>16s} {'high quality per seed':>24s} {'mean':>7s}")
+for name, r in abl.items():
+    print(f"{name:14s} {'/'.join(map(str, r['modes'])):>16s} "
+          f"{' '.join(f'{100 * h:.1f}' for h in r['high_quality']):>24s} "
+          f"{100 * np.mean(r['high_quality']):6.1f}%"
+          + (f"   (DRS accepted {', '.join(map(str, r['accept']))} of 2500)"
+             if min(r["accept"]) < 2500 else ""))
+
+# %% [markdown]
+# Reading the ablation (tested at these settings):
+#
+# * The recipe finds all 25 modes on every seed with 93.4% of its samples high quality on
+#   average, next to PacGAN4's published 24.8 modes at 93.6%. Rejection sampling adds 3.2
+#   points (90.3% before it).
+# * **R1 is the ingredient that keeps the modes**: without it the runs end with 21, 22 and 8
+#   modes, and $D$'s logits have outliers, so rejection sampling accepts only 435 to 1,150
+#   of the 2,500 samples asked for.
+# * **Width matters**: 64 units per layer instead of 128 lose 12.5 points (80.9%).
+# * The moving average and the learning-rate decay buy nothing measurable here (93.4% and
+#   93.5% without them); $\beta_1 = 0$ and a batch of 512 score a little higher (94.3%,
+#   94.0%), within what another seed changes (the batch of 512 ranges from 89.9% to 97.4%).
+#   None of them reaches 95% on average: that would take more than one change at a time.
+#
 # ### The usual hacks, one at a time
 #
 # The lecture's list of tricks, measured instead of recited: the plain GAN on ring-8 with

@@ -126,3 +126,24 @@ def test_hack_sweeps_claims():
     assert smooth[0].count(8) == 1
     noise = [row("instance noise", i)[1] for i in range(3)]
     assert near(noise[1], 13.2) and near(noise[2], 15.3) and max(noise[1:]) < noise[0]
+
+
+def test_ablation_claims():
+    """Chapter 02, section 8: the ablation of the best recipe on the grid of 25 (3 seeds)."""
+    import statistics
+    abl = ex.ablation()
+    mean = {n: 100 * statistics.mean(r["high_quality"]) for n, r in abl.items()}
+
+    def near(a, b):  # the chapter prints one decimal
+        return abs(a - b) < 0.06
+    assert abl["recipe"]["modes"] == [25, 25, 25] and near(mean["recipe"], 93.4)
+    assert near(mean["no DRS"], 90.3) and near(mean["recipe"] - mean["no DRS"], 3.2)
+    assert sorted(abl["no R1"]["modes"]) == [8, 21, 22]
+    acc = abl["no R1"]["accept"]  # a sample near D's acceptance threshold may move with rounding
+    assert abs(min(acc) - 435) <= 5 and abs(max(acc) - 1150) <= 5
+    assert near(mean["width 64"], 80.9) and near(mean["recipe"] - mean["width 64"], 12.5)
+    assert near(mean["no EMA"], 93.4) and near(mean["no lr decay"], 93.5)
+    assert near(mean["beta1 = 0"], 94.3) and near(mean["batch 512"], 94.0)
+    b = abl["batch 512"]["high_quality"]
+    assert near(100 * min(b), 89.9) and near(100 * max(b), 97.4)
+    assert max(mean.values()) < 95.0

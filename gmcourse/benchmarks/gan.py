@@ -9,7 +9,8 @@ GMCOURSE_THREADS=1. ``seconds`` is the slowest seed's training time. ``--only wg
 these rows alone (about 5 minutes at one thread). ``--only conditioning``: the conditional
 DCGAN with the label at G's input only or in every layer (conditional batch norm), 3 seeds
 (measured at one thread: 97.9-98.3% classified as requested and FID 69-87 at the input;
-98.0-98.9% and FID 76-80 in every layer).
+98.0-98.9% and FID 76-80 in every layer). ``--only ablation``: the best recipe on the grid
+of 25 with one ingredient removed at a time (chapter 02's ablation table), 3 seeds each.
 
 Targets (issue 4): best recipe 8/8 modes on the ring and >= 24/25 on the grid, each with
 >= 80% high-quality samples, each run <= 90 s on a 2-core CPU; the conditional DCGAN's
@@ -30,7 +31,7 @@ import time
 
 from ..gan_experiments import coverage_run
 from ..recipes import BEST, VANILLA, but
-from ..gan_experiments import summarise
+from ..gan_experiments import ablation, summarise
 from ..recipes import TUNED_STEPS, train_wgan, tuned_wgan
 from ..classifier import digit_classifier
 from ..data import load_images
@@ -118,6 +119,21 @@ def _conditioning_rows(profile):
     return rows
 
 
+def _ablation_rows(profile):
+    """Chapter 02's ablation of the best recipe on the grid of 25 (``gan_experiments.
+    ABLATIONS``, 3 seeds): modes and high quality per row, after DRS except "no DRS"."""
+    smoke = profile == "smoke"
+    out = ablation(seeds=(0,) if smoke else (0, 1, 2), steps=100 if smoke else None,
+                   calibrate=20 if smoke else None)
+    rows = []
+    for name, r in out.items():
+        rows.append({"metric": f"grid25 ablation: {name}, mean high quality",
+                     "value": statistics.mean(r["high_quality"]), "min_hq": min(r["high_quality"]),
+                     "min_modes": min(r["modes"]), "modes": statistics.mean(r["modes"])})
+        print(rows[-1], flush=True)
+    return rows
+
+
 def _widget_row():
     times, _ = update_ms(draw_dirac_gan, [{"method": m, "h": 0.3, "gamma": 0.1}
                                           for m in ("simultaneous", "alternating", "rk4")])
@@ -125,11 +141,12 @@ def _widget_row():
 
 
 PARTS = {"widget": lambda p: [_widget_row()], "wgan": _wgan_rows, "coverage": _coverage_rows,
-         "cgan": lambda p: [_cgan_row(p)], "conditioning": _conditioning_rows}
+         "cgan": lambda p: [_cgan_row(p)], "conditioning": _conditioning_rows,
+         "ablation": _ablation_rows}
 
 
 def run(profile, only: str | None = None):
-    """Every part, or ``--only wgan`` (or widget, coverage, cgan, conditioning;
+    """Every part, or ``--only wgan`` (or widget, coverage, cgan, conditioning, ablation;
     comma-separated)."""
     parts = list(PARTS) if only is None else only.split(",")
     unknown = [p for p in parts if p not in PARTS]
