@@ -12,7 +12,6 @@ distillation in iterative generative models for improved sampling speed".
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .flow_matching import FlowMatching, _view, midpoint

@@ -179,18 +179,13 @@ def hack_sweeps(sweeps=None, seeds=(0, 1, 2), steps: int = 1500, progress: bool 
     each one-setting change of ``HACK_SWEEPS`` (a diverged run counts as 0 modes)."""
     out = {}
     for name, settings in (sweeps or HACK_SWEEPS).items():
-        out[name] = []
-        for changes in settings:
-            modes, hq = [], []
-            for seed in seeds:
-                cfg = but(VANILLA, steps=steps, seed=seed, **changes)
-                try:
-                    gan, tgt, _ = trained_toy_gan(cfg, progress=progress, verbose=False)
-                    cov = coverage_of(gan, tgt)[0]
-                    modes.append(cov.modes), hq.append(cov.high_quality)
-                except TrainingDiverged:
-                    modes.append(0), hq.append(0.0)
-            out[name].append({"setting": changes, "modes": modes, "high_quality": hq})
+        runs = loss_comparison({i: but(VANILLA, **c) for i, c in enumerate(settings)}, seeds,
+                               steps, progress=progress)
+        out[name] = [{"setting": c, "modes": [0 if r["diverged"] else r["coverage"].modes
+                                              for r in runs[i]],
+                      "high_quality": [0.0 if r["diverged"] else r["coverage"].high_quality
+                                       for r in runs[i]]}
+                     for i, c in enumerate(settings)]
     return out
 
 

@@ -177,6 +177,19 @@ def classifier_scores(x_real: torch.Tensor, x_fake: torch.Tensor, classifier=Non
             "precision": precision, "recall": recall}
 
 
+def conditional_scores(model, x_real: torch.Tensor, classifier=None, n: int = 1000) -> dict:
+    """A class-conditional generator scored as chapter 03 and ``bench gan`` score it: the
+    share of n samples (labels 0..9 in turn, torch seed 0) the classifier reads as the class
+    asked for, then ``classifier_scores`` of len(x_real) samples (torch seed 1)."""
+    classifier = classifier or digit_classifier()
+    y = torch.arange(n) % model.n_classes
+    torch.manual_seed(0)
+    acc = classifier.accuracy(model.sample(n, y), y)
+    torch.manual_seed(1)
+    x = model.sample(len(x_real), torch.arange(len(x_real)) % model.n_classes)
+    return {"classified as requested": acc, **classifier_scores(x_real, x, classifier)}
+
+
 def truncation_curve(gan, x_real: torch.Tensor, thresholds, draws: int = 3,
                      classifier=None) -> list[dict]:
     """Precision and recall (``classifier_scores``) of a GAN's images at each truncation

@@ -1173,17 +1173,20 @@ class ReflowConfig:
 def toy_reflow(cfg: ReflowConfig = ReflowConfig(), seed: int = 0, progress: bool = False):
     teacher = toy_fm(cfg.teacher, seed, progress)
 
-    def build():
-        seed_everything(seed)
-        model = fm.Reflow(FourierTimeMLP(2, cfg.teacher.hidden, cfg.teacher.depth,
-                                         scale=cfg.teacher.fourier_scale), PATHS[cfg.teacher.path]())
-        model.velocity.load_state_dict(teacher.velocity.state_dict())
-        return model
-
     def train(model):
         _fm_fit(model, _reflow_pairs(teacher, cfg, seed), cfg.steps, cfg.batch_size, cfg.lr,
                 seed, progress, "reflow")
-    return _cached(f"reflow-{cfg.teacher.dataset}", cfg, seed, build, train)
+    return _cached(f"reflow-{cfg.teacher.dataset}", cfg, seed,
+                   lambda: _reflow_from(teacher, cfg.teacher, seed), train)
+
+
+def _reflow_from(start: fm.FlowMatching, flow: ToyFMConfig, seed: int, distill: bool = False):
+    """A Reflow with ``flow``'s network and path, starting from ``start``'s weights."""
+    seed_everything(seed)
+    model = fm.Reflow(FourierTimeMLP(2, flow.hidden, flow.depth, scale=flow.fourier_scale),
+                      PATHS[flow.path](), distill=distill)
+    model.velocity.load_state_dict(start.velocity.state_dict())
+    return model
 
 
 def _reflow_pairs(teacher, cfg: ReflowConfig, seed: int):
@@ -1206,18 +1209,11 @@ class DistillConfig:
 def toy_distilled(cfg: DistillConfig = DistillConfig(), seed: int = 0, progress: bool = False):
     reflow = toy_reflow(cfg.reflow, seed, progress)
 
-    def build():
-        seed_everything(seed)
-        t = cfg.reflow.teacher
-        model = fm.Reflow(FourierTimeMLP(2, t.hidden, t.depth, scale=t.fourier_scale),
-                          PATHS[t.path](), distill=True)
-        model.velocity.load_state_dict(reflow.velocity.state_dict())
-        return model
-
     def train(model):
         pairs = _reflow_pairs(toy_fm(cfg.reflow.teacher, seed, progress), cfg.reflow, seed)
         _fm_fit(model, pairs, cfg.steps, cfg.batch_size, cfg.lr, seed, progress, "distil")
-    return _cached(f"distill-{cfg.reflow.teacher.dataset}", cfg, seed, build, train)
+    return _cached(f"distill-{cfg.reflow.teacher.dataset}", cfg, seed,
+                   lambda: _reflow_from(reflow, cfg.reflow.teacher, seed, distill=True), train)
 
 
 @dataclass
