@@ -61,11 +61,25 @@ def _name_of(obj) -> str:
     return str(obj)
 
 
+# A field added to a config after checkpoints were keyed by it carries ADDED as metadata:
+# at its default it is left out of the key, so every earlier checkpoint keeps its name.
+ADDED = {"added_later": True}
+
+
+def _plain(obj):
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                if not (f.metadata.get("added_later") and getattr(obj, f.name) == f.default)}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return obj
+
+
 def config_dict(config) -> dict:
     """A config (dataclass or dict) as plain JSON data: what a checkpoint is keyed by."""
-    if dataclasses.is_dataclass(config):
-        config = dataclasses.asdict(config)
-    return json.loads(json.dumps(config, sort_keys=True, default=_name_of))
+    return json.loads(json.dumps(_plain(config), sort_keys=True, default=_name_of))
 
 
 def config_hash(config) -> str:

@@ -147,3 +147,21 @@ def test_every_shipped_checkpoint_is_whole_and_named_after_its_config():
     for path in files:
         blob = checkpoint.read(path)  # raises CheckpointError on a content-hash mismatch
         assert path.stem.endswith("-" + checkpoint.config_hash(blob["config"])), path.name
+
+
+def test_a_field_added_later_keeps_old_names_at_its_default_and_keys_when_set():
+    from dataclasses import field
+
+    @dataclass
+    class Before:
+        width: int = 8
+
+    @dataclass
+    class After:
+        width: int = 8
+        noise: float = field(default=0.0, metadata=checkpoint.ADDED)
+
+    assert checkpoint.config_hash(After()) == checkpoint.config_hash(Before())
+    assert "noise" not in checkpoint.config_dict(After())
+    assert checkpoint.config_dict(After(noise=0.5))["noise"] == 0.5
+    assert checkpoint.config_hash(After(noise=0.5)) != checkpoint.config_hash(Before())

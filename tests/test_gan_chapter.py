@@ -4,6 +4,7 @@ the loss comparison, the best recipe (seed 0 on the grid of 25, 2,500 samples). 
 import math
 
 import pytest
+import torch
 
 from gmcourse import gan_experiments as ex, recipes as rec
 from gmcourse.train import linear_decay
@@ -147,3 +148,43 @@ def test_ablation_claims():
     b = abl["batch 512"]["high_quality"]
     assert near(100 * min(b), 89.9) and near(100 * max(b), 97.4)
     assert max(mean.values()) < 95.0
+
+
+def test_drs_gamma_claims():
+    """Chapter 02, section 8: DRS's gamma on the recipe's runs (3 seeds, both targets)."""
+    import statistics
+    grid, ring = ex.drs_gamma_curve("grid25"), ex.drs_gamma_curve("ring8")
+
+    def mean(c, g):
+        return 100 * statistics.mean(c[g]["high_quality"])
+
+    def near(a, b):  # the chapter prints one decimal
+        return abs(a - b) < 0.06
+    for curve, k in ((grid, 25), (ring, 8)):
+        assert all(m == k for g in ex.DRS_GAMMAS for m in curve[g]["modes"])
+        # more rejection, more precision: the mean rises with gamma on both targets
+        means = [mean(curve, g) for g in ex.DRS_GAMMAS]
+        assert means == sorted(means)
+    assert mean(grid, 3.0) >= 95.0 and near(mean(grid, 3.0), 95.0) and near(mean(grid, 0.0), 93.4)
+    assert near(100 * min(grid[3.0]["high_quality"]), 93.4)
+    assert near(mean(ring, 3.0), 98.3) and near(100 * min(ring[3.0]["high_quality"]), 97.6)
+    assert near(mean(ring, 0.0), 96.6)
+    assert abs(grid[3.0]["accept_rate"][0] - 0.014) < 0.0006 and abs(grid[0.0]["accept_rate"][0] - 0.201) < 0.0006
+    assert round(1 / grid[3.0]["accept_rate"][0]) == 74 and round(1 / grid[0.0]["accept_rate"][0]) == 5
+    kept = [100 * a for a in ring[3.0]["accept_rate"]]
+    assert round(min(kept)) == 42 and round(max(kept)) == 50
+    spread = {name: [v for g in ex.DRS_GAMMAS for v in c[g]["spread"]] for name, c in (("grid", grid), ("ring", ring))}
+    assert round(min(spread["grid"]), 2) == 0.34 and round(max(spread["grid"]), 2) == 0.45
+    assert round(min(spread["ring"]), 2) == 0.12 and round(max(spread["ring"]), 2) == 0.25
+
+
+def test_mode_spread_is_one_for_exact_samples_and_smaller_for_tight_modes():
+    from gmcourse.metrics import mode_spread
+    from gmcourse.recipes import TARGETS
+    tgt = TARGETS["grid25"]()
+    torch.manual_seed(0)
+    x = tgt.sample(20000).double()
+    assert abs(mode_spread(x, tgt) - 1) < 0.05
+    k = torch.cdist(x, tgt.means.double()).argmin(-1)
+    tight = tgt.means.double()[k] + 0.5 * (x - tgt.means.double()[k])  # every mode shrunk by half
+    assert abs(mode_spread(tight, tgt) - 0.25) < 0.02
