@@ -188,3 +188,33 @@ def test_mode_spread_is_one_for_exact_samples_and_smaller_for_tight_modes():
     k = torch.cdist(x, tgt.means.double()).argmin(-1)
     tight = tgt.means.double()[k] + 0.5 * (x - tgt.means.double()[k])  # every mode shrunk by half
     assert abs(mode_spread(tight, tgt) - 0.25) < 0.02
+
+
+def test_loss_comparison_at_four_times_the_budget():
+    """Chapter 02, section 5: the loss comparison again at 6,000 steps (3 seeds): modes
+    sharpen, coverage does not return, the f-GANs stay at one mode or none."""
+    import statistics
+    table = ex.loss_comparison(rec.LOSS_RECIPES, (0, 1, 2), 6000, progress=False)
+    table["MMD, no D"] = ex.mmd_runs((0, 1, 2), 6000, progress=False)
+
+    def modes(name):
+        return [None if r["diverged"] else r["coverage"].modes for r in table[name]]
+
+    def hq(name):  # percent, a diverged run counting 0, as the chapter's table
+        return 100 * statistics.mean(0 if r["diverged"] else r["coverage"].high_quality
+                                     for r in table[name])
+
+    def near(a, b):
+        return abs(a - b) < 0.06
+    assert near(hq("non-saturating"), 61.5) and near(hq("LSGAN"), 73.2) and near(hq("hinge"), 54.5)
+    assert modes("non-saturating") == [8, 6, 6] and modes("LSGAN") == [5, 5, 8]
+    for name in ("non-saturating", "LSGAN", "hinge"):
+        assert min(modes(name)) < 8
+    for f in ("f-GAN KL", "f-GAN reverse KL", "f-GAN Pearson"):
+        assert all(m is None or m <= 1 for m in modes(f))
+    assert sum(m is None for m in modes("f-GAN reverse KL")) == 1
+    assert modes("MMD, no D") == [8, 8, 8] and near(hq("MMD, no D"), 65.8)
+    assert max(r["coverage"].reverse_kl for r in table["MMD, no D"]) < 0.05
+    adversarial = [n for n in table if n != "MMD, no D"]
+    assert sorted(adversarial, key=hq)[-1] == "LSGAN" and hq("MMD, no D") > max(
+        hq(n) for n in adversarial if n != "LSGAN")
