@@ -81,11 +81,12 @@ def critic_vs_exact(seed: int = 0, steps: int = 300, shift: float = 2.0) -> dict
 # --- mode coverage on the VEEGAN/PacGAN mixtures -----------------------------------------
 
 
-def coverage_of(gan: GAN, target, drs: bool = False, n: int = 2500, seed: int = 0):
+def coverage_of(gan: GAN, target, drs: bool = False, n: int = 2500, seed: int = 0,
+                gamma: float = 0.0):
     """(coverage, acceptance rate, samples) of n samples (2,500 as in PacGAN), after DRS
-    if ``drs``."""
+    with ``gamma`` if ``drs``."""
     torch.manual_seed(seed)
-    x, rate = rejection_sample(gan, n) if drs else (gan.sample(n), 1.0)
+    x, rate = rejection_sample(gan, n, gamma=gamma) if drs else (gan.sample(n), 1.0)
     return mode_coverage(x, target), rate, x
 
 
@@ -196,6 +197,14 @@ ABLATIONS = {"recipe": {}, "no DRS": {}, "no R1": {"r1": 0.0}, "no EMA": {"ema":
              "batch 512": {"batch_size": 512}, "width 64": {"hidden": 64}}
 
 
+def _trained_best(target, seed, steps, calibrate, progress, **changes):
+    """(gan, target) of ``recipes.BEST`` on ``target`` with ``changes``; steps and calibrate
+    override the recipe's unless None."""
+    kw = ({"steps": steps} if steps else {}) | ({"calibrate": calibrate} if calibrate is not None else {})
+    return trained_toy_gan(but(BEST, target=target, seed=seed, **kw, **changes),
+                           progress=progress, verbose=False)[:2]
+
+
 def ablation(target: str = "grid25", seeds=(0, 1, 2), steps: int | None = None,
              calibrate: int | None = None, progress: bool = False) -> dict:
     """{name: {"modes": [per seed], "high_quality": [per seed], "accept": [per seed]}} for
@@ -206,10 +215,7 @@ def ablation(target: str = "grid25", seeds=(0, 1, 2), steps: int | None = None,
     for name, changes in ABLATIONS.items():
         modes, hq, accepted = [], [], []
         for seed in seeds:
-            kw = {"steps": steps} if steps else {}
-            kw |= {"calibrate": calibrate} if calibrate is not None else {}
-            cfg = but(BEST, target=target, seed=seed, **kw, **changes)
-            gan, tgt, _ = trained_toy_gan(cfg, progress=progress, verbose=False)
+            gan, tgt = _trained_best(target, seed, steps, calibrate, progress, **changes)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a short DRS is recorded in "accept"
                 cov, _, x = coverage_of(gan, tgt, drs=name != "no DRS")
@@ -229,18 +235,14 @@ def drs_gamma_curve(target: str = "grid25", seeds=(0, 1, 2), gammas=DRS_GAMMAS,
     """{gamma: {"modes", "high_quality", "accept_rate", "spread": [per seed]}} of
     ``recipes.BEST``'s runs on ``target``, each sampled by DRS at each gamma (n samples;
     ``metrics.mode_spread`` says how tight the kept modes are)."""
-    kw = ({"steps": steps} if steps else {}) | ({"calibrate": calibrate} if calibrate is not None else {})
-    gans = [trained_toy_gan(but(BEST, target=target, seed=seed, **kw), progress=progress,
-                            verbose=False)[:2] for seed in seeds]
+    gans = [_trained_best(target, seed, steps, calibrate, progress) for seed in seeds]
     out = {}
     for gamma in gammas:
         rows = {"modes": [], "high_quality": [], "accept_rate": [], "spread": []}
         for gan, tgt in gans:
-            torch.manual_seed(0)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a short run may accept fewer than n
-                x, rate = rejection_sample(gan, n, gamma=gamma)
-            cov = mode_coverage(x, tgt)
+                cov, rate, x = coverage_of(gan, tgt, drs=True, n=n, gamma=gamma)
             rows["modes"].append(cov.modes), rows["high_quality"].append(cov.high_quality)
             rows["accept_rate"].append(rate), rows["spread"].append(mode_spread(x, tgt))
         out[gamma] = rows
